@@ -1,0 +1,46 @@
+# Stopline: `make demo` runs the app with demo data, `make test` runs every check CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/stopline
+REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo test lint test-sqlite test-services bench clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Stopline runs at http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# The whole suite on SQLite with eager Celery (service tests are deselected here) ...
+test-sqlite: install
+	$(BIN)/pytest -m "not service" -q
+
+# ... and the service tests on PostgreSQL + Redis with a real Celery worker process.
+test-services: install
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(BIN)/pytest -m service -q
+
+test: lint test-sqlite test-services
+
+bench: install
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.detection
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

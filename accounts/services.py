@@ -1,0 +1,15 @@
+from django.db import transaction
+
+from accounts.models import DEFAULT_DEPARTMENTS, Department, Organization
+
+
+@transaction.atomic
+def organization_ensure(*, slug: str, name: str | None = None) -> Organization:
+    """Get or create an organization with the four default departments."""
+    org, created = Organization.objects.get_or_create(
+        slug=slug, defaults={"name": name or slug.replace("-", " ").title()}
+    )
+    if created:
+        for position, (key, label) in enumerate(DEFAULT_DEPARTMENTS):
+            Department.objects.create(organization=org, key=key, name=label, position=position)
+    return org

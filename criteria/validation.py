@@ -1,0 +1,172 @@
+"""Shape and range checks for criteria content, shared by forms, the API and YAML import.
+
+Errors name the field (e.g. ``indicators[1].range.max``) so a person can fix the input.
+"""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from accounts.errors import StoplineError
+from criteria.models import IndicatorKey, TriggerRule
+
+INDICATOR_KEYS = {k.value for k in IndicatorKey}
+RULES = {r.value for r in TriggerRule}
+
+
+def parse_fraction(value: Any, field: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise StoplineError(
+            f"{field}: expected a fraction between 0 and 1, got {value!r}.",
+            fields={field: "not a number"},
+        )
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise StoplineError(
+            f"{field}: expected a fraction between 0 and 1, got {value!r}.",
+            fields={field: "not a number"},
+        ) from exc
+    if not number.is_finite() or number < 0 or number > 1:
+        raise StoplineError(
+            f"{field}: {value} is outside 0-1 (ranges are fractions: 0.25 means 25 %).",
+            fields={field: "must be between 0 and 1"},
+        )
+    return number.quantize(Decimal("0.0001"))
+
+
+def parse_positive_int(value: Any, field: str, *, required: bool = False) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise StoplineError(f"{field} is required.", fields={field: "required"})
+        return None
+    if isinstance(value, bool):
+        raise StoplineError(f"{field}: expected a whole number.", fields={field: "not a number"})
+    try:
+        number = int(str(value).strip())
+    except ValueError as exc:
+        raise StoplineError(
+            f"{field}: expected a whole number, got {value!r}.", fields={field: "not a number"}
+        ) from exc
+    if number < 1 or number > 3650:
+        raise StoplineError(
+            f"{field}: {number} must be between 1 and 3650.", fields={field: "out of bounds"}
+        )
+    return number
+
+
+def check_range(
+    range_min: Decimal | None, range_max: Decimal | None, prefix: str = "range"
+) -> None:
+    if range_min is None and range_max is None:
+        raise StoplineError(
+            f"{prefix}: give at least one of min and max.", fields={prefix: "min or max required"}
+        )
+    if range_min is not None and range_max is not None and range_max < range_min:
+        raise StoplineError(
+            f"{prefix}.max ({range_max}) is below {prefix}.min ({range_min}).",
+            fields={f"{prefix}.max": "must not be below min"},
+        )
+
+
+def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) -> dict[str, Any]:
+    """Validate one indicator (the FORMATS.md §3 shape) and return model field values."""
+    if not isinstance(data, dict):
+        raise StoplineError(f"{prefix}: expected a mapping.", fields={prefix: "not a mapping"})
+    key = data.get("key")
+    if key not in INDICATOR_KEYS:
+        raise StoplineError(
+            f"{prefix}.key: unknown indicator {key!r}; expected one of "
+            f"{', '.join(sorted(INDICATOR_KEYS))}.",
+            fields={f"{prefix}.key": "unknown indicator"},
+        )
+    rng = data.get("range")
+    if not isinstance(rng, dict):
+        raise StoplineError(
+            f"{prefix}.range: expected {{min: ..., max: ...}}.",
+            fields={f"{prefix}.range": "required"},
+        )
+    unknown = set(rng) - {"min", "max"}
+    if unknown:
+        raise StoplineError(
+            f"{prefix}.range: unknown field(s) {', '.join(sorted(unknown))}.",
+            fields={f"{prefix}.range": "unknown field"},
+        )
+    range_min = parse_fraction(rng.get("min"), f"{prefix}.range.min")
+    range_max = parse_fraction(rng.get("max"), f"{prefix}.range.max")
+    check_range(range_min, range_max, f"{prefix}.range")
+
+    trig = data.get("trigger")
+    if not isinstance(trig, dict):
+        raise StoplineError(
+            f"{prefix}.trigger: expected a mapping with rule, owner, review_within_days, action.",
+            fields={f"{prefix}.trigger": "required"},
+        )
+    rule = trig.get("rule")
+    if rule not in RULES:
+        raise StoplineError(
+            f"{prefix}.trigger.rule: unknown rule {rule!r}; expected one of "
+            f"{', '.join(sorted(RULES))}.",
+            fields={f"{prefix}.trigger.rule": "unknown rule"},
+        )
+    for_days = parse_positive_int(trig.get("for_days"), f"{prefix}.trigger.for_days")
+    window_days = parse_positive_int(trig.get("window_days"), f"{prefix}.trigger.window_days")
+    if rule == TriggerRule.OUTSIDE_RANGE and for_days and window_days:
+        raise StoplineError(
+            f"{prefix}.trigger: give for_days or window_days, not both.",
+            fields={f"{prefix}.trigger.window_days": "conflicts with for_days"},
+        )
+    if rule == TriggerRule.OUTSIDE_RANGE and not (for_days or window_days):
+        for_days = 1
+    if rule == TriggerRule.NO_DATA and not for_days:
+        raise StoplineError(
+            f"{prefix}.trigger.for_days: the no_data rule needs for_days.",
+            fields={f"{prefix}.trigger.for_days": "required"},
+        )
+    owner = trig.get("owner")
+    if owner not in departments:
+        raise StoplineError(
+            f"{prefix}.trigger.owner: unknown department {owner!r}; expected one of "
+            f"{', '.join(sorted(departments))}.",
+            fields={f"{prefix}.trigger.owner": "unknown department"},
+        )
+    review_days = parse_positive_int(
+        trig.get("review_within_days"), f"{prefix}.trigger.review_within_days", required=True
+    )
+    recipients = trig.get("recipients") or []
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise StoplineError(
+            f"{prefix}.trigger.recipients: expected a list of e-mail addresses.",
+            fields={f"{prefix}.trigger.recipients": "not a list"},
+        )
+    for r in recipients:
+        if "@" not in r:
+            raise StoplineError(
+                f"{prefix}.trigger.recipients: {r!r} is not an e-mail address.",
+                fields={f"{prefix}.trigger.recipients": "not an e-mail address"},
+            )
+    sampling = data.get("sampling") or {}
+    if not isinstance(sampling, dict):
+        raise StoplineError(
+            f"{prefix}.sampling: expected {{per_week, complex_share}}.",
+            fields={f"{prefix}.sampling": "not a mapping"},
+        )
+    return {
+        "key": key,
+        "range_min": range_min,
+        "range_max": range_max,
+        "rule": rule,
+        "for_days": for_days if rule != TriggerRule.CHANGE_DETECTED else None,
+        "window_days": window_days if rule == TriggerRule.OUTSIDE_RANGE else None,
+        "owner": owner,
+        "action": str(trig.get("action") or "").strip(),
+        "review_within_days": review_days,
+        "recipients": sorted(recipients),
+        "sampling_per_week": parse_positive_int(
+            sampling.get("per_week"), f"{prefix}.sampling.per_week"
+        ),
+        "sampling_complex_share": parse_fraction(
+            sampling.get("complex_share"), f"{prefix}.sampling.complex_share"
+        ),
+    }
