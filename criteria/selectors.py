@@ -1,0 +1,215 @@
+"""Reads for the criteria pages: the operation overview, the workshop board, history, diff."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from criteria.models import (
+    INDICATOR_HELP,
+    INDICATOR_ORDER,
+    AuditEvent,
+    Comment,
+    CriteriaVersion,
+    IndicatorKey,
+    IndicatorTarget,
+    Operation,
+    Position,
+    Signature,
+)
+
+
+def _pct(value: Decimal | None) -> float | None:
+    return None if value is None else float(value) * 100
+
+
+@dataclass
+class Bar:
+    """A range drawn on the 0-100 % number line (open ends run to the edge)."""
+
+    label: str
+    range_min: Decimal | None
+    range_max: Decimal | None
+    css: str = ""
+    title: str = ""
+
+    @property
+    def left(self) -> float:
+        return _pct(self.range_min) or 0.0
+
+    @property
+    def width(self) -> float:
+        right = _pct(self.range_max)
+        return max((100.0 if right is None else right) - self.left, 0.4)
+
+    @property
+    def text(self) -> str:
+        lo = "" if self.range_min is None else f"{_pct(self.range_min):g} %"
+        hi = "" if self.range_max is None else f"{_pct(self.range_max):g} %"
+        if lo and hi:
+            return f"{lo} – {hi}"
+        return f"≥ {lo}" if lo else f"≤ {hi}"
+
+
+@dataclass
+class IndicatorRow:
+    key: str
+    label: str
+    help: str
+    target: IndicatorTarget | None
+    positions: list[Position] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    zone: Bar | None = None
+    no_overlap: bool = False
+    bars: list[Bar] = field(default_factory=list)
+    draft_bar: Bar | None = None
+
+
+@dataclass
+class Board:
+    operation: Operation
+    version: CriteriaVersion | None
+    in_force: CriteriaVersion | None
+    rows: list[IndicatorRow]
+    departments: list[Any]
+    signatures: dict[int, Signature]
+    previous_signatures: list[Signature]
+    ready: bool
+
+    @property
+    def signed_count(self) -> int:
+        return sum(1 for d in self.departments if d.pk in self.signatures)
+
+
+def feasible_zone(positions: list[Position]) -> tuple[Decimal | None, Decimal | None, bool]:
+    """The overlap of every position: (lo, hi, empty). Open ends stay open."""
+    mins = [p.range_min for p in positions if p.range_min is not None]
+    maxs = [p.range_max for p in positions if p.range_max is not None]
+    lo = max(mins) if mins else None
+    hi = min(maxs) if maxs else None
+    empty = lo is not None and hi is not None and lo > hi
+    return lo, hi, empty
+
+
+def operation_status(operation: Operation) -> dict[str, Any]:
+    versions = list(operation.versions.order_by("-number")[:50])
+    latest = versions[0] if versions else None
+    in_force = next((v for v in versions if v.is_agreed), None)
+    return {
+        "latest": latest,
+        "in_force": in_force,
+        "ready": bool(latest and latest.is_agreed),
+    }
+
+
+def board_get(operation: Operation) -> Board:
+    status = operation_status(operation)
+    version: CriteriaVersion | None = status["latest"]
+    targets: dict[str, IndicatorTarget] = {}
+    signatures: dict[int, Signature] = {}
+    previous: list[Signature] = []
+    if version is not None:
+        targets = {t.key: t for t in version.targets.select_related("owner")}
+        signatures = {
+            s.department_id: s
+            for s in version.signatures.select_related("department", "user")
+            if s.content_hash == version.content_hash
+        }
+        before = (
+            operation.versions.filter(number__lt=version.number)
+            .order_by("-number")
+            .prefetch_related(
+                Prefetch("signatures", Signature.objects.select_related("department"))
+            )
+            .first()
+        )
+        if before is not None and not signatures:
+            previous = list(before.signatures.all())
+    positions = list(operation.positions.select_related("department", "author"))
+    comments = list(
+        operation.comments.filter(resolved_at__isnull=True).select_related("author", "department")
+    )
+    departments = list(operation.organization.departments.all())
+    rows = []
+    for key in INDICATOR_ORDER:
+        mine = [p for p in positions if p.key == key]
+        row = IndicatorRow(
+            key=key,
+            label=IndicatorKey(key).label,
+            help=INDICATOR_HELP[key],
+            target=targets.get(key),
+            positions=mine,
+            comments=[c for c in comments if c.key == key],
+        )
+        for p in sorted(mine, key=lambda p: p.department.position):
+            row.bars.append(Bar(p.department.name, p.range_min, p.range_max, title=p.rationale))
+        if mine:
+            lo, hi, empty = feasible_zone(mine)
+            row.no_overlap = empty
+            if not empty:
+                row.zone = Bar("Overlap", lo, hi, css="zone")
+        if row.target is not None:
+            row.draft_bar = Bar(
+                "Draft" if version and version.is_draft else f"Version {version.number}",
+                row.target.range_min,
+                row.target.range_max,
+                css="draft",
+            )
+        rows.append(row)
+    return Board(
+        operation=operation,
+        version=version,
+        in_force=status["in_force"],
+        rows=rows,
+        departments=[d for d in departments if d.requires_signature],
+        signatures=signatures,
+        previous_signatures=previous,
+        ready=status["ready"],
+    )
+
+
+def versions_list(operation: Operation) -> QuerySet[CriteriaVersion]:
+    return operation.versions.select_related("created_by").prefetch_related(
+        Prefetch("signatures", Signature.objects.select_related("department"))
+    )
+
+
+def version_diff(old: CriteriaVersion, new: CriteriaVersion) -> list[dict[str, Any]]:
+    """Field-by-field changes between two versions' canonical content."""
+    a = {i["key"]: i for i in old.canonical_content()["indicators"]}
+    b = {i["key"]: i for i in new.canonical_content()["indicators"]}
+    changes = []
+    for key in INDICATOR_ORDER:
+        fa, fb = _flatten(a.get(key, {})), _flatten(b.get(key, {}))
+        for name in sorted(set(fa) | set(fb)):
+            if name == "key":
+                continue
+            if fa.get(name) != fb.get(name):
+                changes.append(
+                    {
+                        "indicator": IndicatorKey(key).label,
+                        "key": key,
+                        "field": name,
+                        "old": fa.get(name),
+                        "new": fb.get(name),
+                    }
+                )
+    return changes
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{name}."))
+        elif isinstance(v, list):
+            out[name] = ", ".join(str(x) for x in v)
+        else:
+            out[name] = v
+    return out
+
+
+def audit_list(operation: Operation) -> QuerySet[AuditEvent]:
+    return operation.audit_events.select_related("actor")
