@@ -21,8 +21,14 @@ def browser(chromium_path):
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=chromium_path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()
@@ -41,8 +47,7 @@ def open_as(browser, live_server, username):
     return page
 
 
-def test_four_departments_agree_then_an_edit_dismisses_signatures(browser, live_server,
-                                                                   personas):
+def test_four_departments_agree_then_an_edit_dismisses_signatures(browser, live_server, personas):
     slug = personas.operation.slug
     board_url = live_server.url + reverse("criteria:board", args=[slug])
     detail_url = live_server.url + reverse("criteria:operation_detail", args=[slug])
@@ -51,8 +56,12 @@ def test_four_departments_agree_then_an_edit_dismisses_signatures(browser, live_
     facilitator.goto(board_url)
     assert "Not ready for go-live" in facilitator.inner_text("#signoff")
 
-    positions = {"ops_lead": ("8", "22"), "legal_lead": ("10", ""), "cx_lead": ("8", "25"),
-                 "finance_lead": ("", "20")}
+    positions = {
+        "ops_lead": ("8", "22"),
+        "legal_lead": ("10", ""),
+        "cx_lead": ("8", "25"),
+        "finance_lead": ("", "20"),
+    }
     leads = {}
     for username, (lo, hi) in positions.items():
         page = open_as(browser, live_server, username)
@@ -70,8 +79,9 @@ def test_four_departments_agree_then_an_edit_dismisses_signatures(browser, live_
     comment = legal.locator("#ind-escalation_rate form.comment-form")
     comment.locator("textarea[name=text]").fill("Disputes must always reach a person.")
     comment.locator("button[type=submit]").click()
-    facilitator.wait_for_selector("#live-escalation_rate >> text=Disputes must always reach",
-                                  timeout=15_000)
+    facilitator.wait_for_selector(
+        "#live-escalation_rate >> text=Disputes must always reach", timeout=15_000
+    )
     # The overlap of 8-22, >=10, 8-25, <=20 is 10-20 %.
     assert "10 % – 20 %" in facilitator.inner_text("#live-escalation_rate")
 

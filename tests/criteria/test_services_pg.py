@@ -15,8 +15,9 @@ pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 def test_concurrent_signatures_agree_exactly_once(personas):
     require_or_skip(connection.vendor == "postgresql", "DATABASE_URL must point to PostgreSQL")
-    version = version_propose(operation=personas.operation,
-                              membership=membership_get(personas.facilitator, personas.org))
+    version = version_propose(
+        operation=personas.operation, membership=membership_get(personas.facilitator, personas.org)
+    )
     signers = [personas.ops_lead, personas.legal_lead, personas.cx_lead, personas.finance_lead]
     memberships = [membership_get(u, personas.org) for u in signers]
     barrier = threading.Barrier(len(memberships))
@@ -25,9 +26,13 @@ def test_concurrent_signatures_agree_exactly_once(personas):
     def sign(membership):
         try:
             barrier.wait()
-            version_sign(operation=personas.operation, membership=membership,
-                         number=version.number, content_hash=version.content_hash,
-                         fresh_login=True)
+            version_sign(
+                operation=personas.operation,
+                membership=membership,
+                number=version.number,
+                content_hash=version.content_hash,
+                fresh_login=True,
+            )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
