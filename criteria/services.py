@@ -604,3 +604,45 @@ def criteria_import(
         summary=f"Imported criteria into draft version {version.number}",
     )
     return version
+
+
+def diagnostic_save(
+    *, membership: Membership, title: str, slug: str, keys: list[str], custom: list[str]
+) -> Operation:
+    """Start an operation whose first draft holds the diagnostic's suggested ranges."""
+    from django.utils.text import slugify
+
+    from criteria.diagnostic import diagnose
+
+    if not membership.is_facilitator:
+        raise PermissionDenied("Only a facilitator can start an operation's criteria.")
+    title = title.strip()
+    if not title:
+        raise StoplineError("Give the operation a title.", fields={"title": "required"})
+    slug = slugify(slug or title)[:100]
+    if not slug:
+        raise StoplineError(
+            "Give the operation a short name (letters and digits).", fields={"slug": "required"}
+        )
+    result = diagnose(keys, custom)
+    with transaction.atomic():
+        operation = operation_create(
+            organization=membership.organization,
+            slug=slug,
+            title=title[:200],
+            actor=membership.user,
+        )
+        audit_record(
+            operation=operation,
+            actor=membership.user,
+            action="diagnostic_saved",
+            version_number=1,
+            summary="First draft from the indicator diagnostic (tracked today: "
+            + (", ".join(e.name for e in result.entries) or "nothing")
+            + ")",
+            detail={
+                "tracked": [e.key for e in result.entries],
+                "verdicts": {e.key: e.verdict for e in result.entries},
+            },
+        )
+    return operation

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from criteria import views
+from criteria import views, views_diagnostic
 
 urlpatterns = [
     path("", views.operation_list, name="operation_list"),
+    path("diagnostic/", views_diagnostic.diagnostic, name="diagnostic"),
+    path("diagnostic/save/", views_diagnostic.diagnostic_save, name="diagnostic_save"),
     path("ops/<slug:slug>/", views.operation_detail, name="operation_detail"),
     path("ops/<slug:slug>/board/", views.board, name="board"),
     path("ops/<slug:slug>/positions/<str:key>/", views.position_submit, name="position_submit"),
