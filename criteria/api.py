@@ -7,6 +7,7 @@ raised and mapped to the one error format by config.api_errors.
 
 from typing import Any
 
+import yaml
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -102,8 +103,6 @@ class YAMLRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        import yaml
-
         if isinstance(data, str):
             return data.encode("utf-8")
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8")

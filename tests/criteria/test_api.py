@@ -281,6 +281,17 @@ def test_resolving_a_comment_of_another_operation_answers_404(personas):
     assert comment.resolved_at is None
 
 
+def test_session_writes_need_the_csrf_token(personas):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(personas.member)
+    response = client.post(
+        f"{API}/eu-chat/comments/", {"key": "fcr_simple", "text": "Hi"}, format="json"
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["error"]["message"]
+    assert not Comment.objects.exists()
+
+
 def test_anonymous_gets_401_with_a_token_challenge(personas):
     response = APIClient().get(f"{API}/")
     assert response.status_code == 401
@@ -603,9 +614,18 @@ def test_export_is_yaml_of_the_version(personas):
 
 
 def test_export_then_import_round_trips(personas):
-    propose(personas)
+    version = propose(personas)
+    for name in SIGNATORIES:
+        version_sign(
+            operation=personas.operation,
+            membership=_m(personas, name),
+            number=1,
+            content_hash=version.content_hash,
+            fresh_login=True,
+        )
     client = client_for(personas.facilitator)
     exported = client.get(f"{API}/eu-chat/versions/1/export/").content
+    assert len(yaml.safe_load(exported)["signatures"]) == 4
     response = client.post(f"{API}/eu-chat/import/", exported, content_type="application/yaml")
     assert response.status_code == 201, response.content
     imported = response.json()
@@ -614,7 +634,8 @@ def test_export_then_import_round_trips(personas):
     first = CriteriaVersion.objects.get(operation=personas.operation, number=1)
     assert imported["content_hash"] == first.content_hash
     again = client.get(f"{API}/eu-chat/versions/2/export/").content
-    strip = {"version", "status", "content_sha256"}
+    # The signatures stay with version 1: an import never signs.
+    strip = {"version", "status", "content_sha256", "signatures"}
     assert {k: v for k, v in yaml.safe_load(again).items() if k not in strip} == {
         k: v for k, v in yaml.safe_load(exported).items() if k not in strip
     }
