@@ -112,6 +112,9 @@ class CriteriaAPIView(GenericAPIView):
     # Token first: an anonymous request then answers 401 with `WWW-Authenticate: Token`
     # instead of the 403 that session authentication alone would give.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # JSON only: the browsable API would need a queryset per view to render its forms;
+    # /api/docs/ is the interactive documentation.
+    renderer_classes = [JSONRenderer]
 
 
 class OperationListView(CriteriaAPIView):

@@ -30,3 +30,11 @@ def test_schema_and_docs_render_for_a_logged_in_user(personas):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_schema_is_public_but_the_api_is_not():
+    # The schema describes shapes only (drf-spectacular's default AllowAny); data needs a login.
+    client = APIClient()
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/v1/operations/").status_code == 401

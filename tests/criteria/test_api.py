@@ -292,6 +292,15 @@ def test_session_writes_need_the_csrf_token(personas):
     assert not Comment.objects.exists()
 
 
+@pytest.mark.parametrize("path", ["/", "/versions/", "/comments/", "/propose/", "/import/"])
+def test_a_browser_gets_json_not_an_error_page(personas, path):
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = client_for(personas.viewer).get(f"{API}/eu-chat{path}", HTTP_ACCEPT=browser_accept)
+    assert response.status_code in (200, 405)
+    assert response["Content-Type"] == "application/json"
+    assert response.json()
+
+
 def test_anonymous_gets_401_with_a_token_challenge(personas):
     response = APIClient().get(f"{API}/")
     assert response.status_code == 401
