@@ -11,7 +11,7 @@ import yaml
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import GenericAPIView
@@ -232,6 +232,15 @@ class OperationImportView(CriteriaAPIView):
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
+DRAFT_RESULT = inline_serializer(
+    "DraftTargetResult",
+    fields={
+        "changed": serializers.BooleanField(help_text="False when the save changed nothing."),
+        "version": VersionSerializer(help_text="The draft (or the unchanged latest version)."),
+    },
+)
+
+
 class DraftTargetView(CriteriaAPIView):
     serializer_class = TargetInputSerializer
 
@@ -261,7 +270,7 @@ class DraftTargetView(CriteriaAPIView):
         "value. A real change to a proposed or agreed version opens a new draft and dismisses "
         "its signatures; a save without change does nothing.",
         request=TargetInputSerializer,
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT)},
+        responses={200: DRAFT_RESULT},
     )
     def put(self, request: Request, slug: str, key: str) -> Response:
         return self._set(request, slug, key, partial=False)
@@ -269,7 +278,7 @@ class DraftTargetView(CriteriaAPIView):
     @extend_schema(
         summary="Change some of the draft's fields for one indicator (facilitator)",
         request=TargetInputSerializer,
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT)},
+        responses={200: DRAFT_RESULT},
     )
     def patch(self, request: Request, slug: str, key: str) -> Response:
         return self._set(request, slug, key, partial=True)

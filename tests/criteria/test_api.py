@@ -587,6 +587,16 @@ def test_a_fresh_session_signs_without_password_an_old_one_does_not(personas, se
     assert list(version.signatures.values_list("department__key", flat=True)) == ["cx"]
 
 
+def test_signing_twice_for_the_same_department_conflicts(personas):
+    version = propose(personas)
+    client = fresh_session_client(personas.legal_lead)
+    path = f"{API}/eu-chat/versions/1/signatures/"
+    assert client.post(path, sign_body(version), format="json").status_code == 201
+    response = client.post(path, sign_body(version), format="json")
+    assert response.status_code == 409
+    assert version.signatures.count() == 1
+
+
 def test_sign_body_shape_is_checked(personas):
     propose(personas)
     response = fresh_session_client(personas.legal_lead).post(
