@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -15,6 +17,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.fields:
             body["error"]["fields"] = exc.fields
         return Response(body, status=exc.status)
+    # DRF turns these into its own exceptions inside its handler; do it first so the code
+    # in our body is "not_found" / "permission_denied", not a generic one.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

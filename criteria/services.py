@@ -365,8 +365,9 @@ def version_sign(
         raise PermissionDenied("Only the department's signatory can sign for it.")
     if not fresh_login:
         if not password:
+            minutes = settings.STOPLINE_SIGN_REAUTH_SECONDS // 60
             raise ReauthRequired(
-                "Your login is older than 15 minutes: enter your password to sign.",
+                f"Your login is older than {minutes} minutes: enter your password to sign.",
                 fields={"password": "required"},
             )
         if not user.check_password(password):
@@ -577,25 +578,10 @@ def criteria_import(
                 changed = True
         if changed:
             operation.save()
-    latest = version_latest(operation)
-    if latest is not None and latest.is_draft:
-        latest.targets.all().delete()
-        departments = _departments_by_key(organization)
-        IndicatorTarget.objects.bulk_create(
-            IndicatorTarget(
-                version=latest,
-                owner=departments[t["owner"]],
-                **{k: v for k, v in t.items() if k != "owner"},
-            )
-            for t in doc["indicators"]
-        )
-        latest.content_hash = latest.compute_hash()
-        latest.save(update_fields=["content_hash"])
-        version = latest
-    else:
-        version = _create_version(
-            operation=operation, actor=actor, targets=doc["indicators"], note="Imported"
-        )
+    # FORMATS.md §3: an import always creates a new draft version; earlier ones stay in history.
+    version = _create_version(
+        operation=operation, actor=actor, targets=doc["indicators"], note="Imported"
+    )
     audit_record(
         operation=operation,
         actor=actor,

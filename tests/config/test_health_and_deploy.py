@@ -38,6 +38,7 @@ def test_check_deploy_passes_with_production_environment(tmp_path):
         "STATICFILES_BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     }
     env.pop("DJANGO_DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

@@ -673,8 +673,9 @@ def test_import_accepts_json_body_and_a_file_upload(personas):
     response = client.post(f"{API}/eu-chat/import/", {"file": upload}, format="multipart")
     assert response.status_code == 201, response.content
     assert response.json()["targets"][1]["range_min"] == 0.95
-    # Both imports land in the same open draft; nothing is signed.
-    assert response.json()["number"] == 1 and response.json()["status"] == "draft"
+    # Each import is a new draft version (FORMATS.md §3); nothing is signed.
+    assert response.json()["number"] == 3 and response.json()["status"] == "draft"
+    assert response.json()["signatures"] == []
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,5 @@
 """The whole workshop in real Chromium: five people, one page, four signatures."""
 
-import os
-
 import pytest
 from django.urls import reverse
 
@@ -9,14 +7,14 @@ from criteria.models import CriteriaVersion
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain
-# synchronous test code, so Django's async-safety guard does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture
-def browser(chromium_path):
+def browser(chromium_path, monkeypatch):
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
+    # plain synchronous code, so Django's async-safety guard does not apply.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as p:
         b = p.chromium.launch(

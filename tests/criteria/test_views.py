@@ -280,8 +280,9 @@ def test_upload_yaml_creates_draft_and_rejects_bad_file(client, personas):
     text = good.content.decode().replace("min: 0.08", "min: 0.11")
     before = CriteriaVersion.objects.count()
     ok = client.post(url, {"file": SimpleUploadedFile("c.yaml", text.encode())}, follow=True)
-    assert "Imported as draft" in ok.content.decode()
+    assert "Imported as draft version 2" in ok.content.decode()
+    assert CriteriaVersion.objects.count() == before + 1
     bad = text.replace("key: fcr_simple", "key: fcr_blended")
     response = client.post(url, {"file": SimpleUploadedFile("c.yaml", bad.encode())}, follow=True)
     assert "indicators[1].key" in response.content.decode()
-    assert CriteriaVersion.objects.count() == before  # draft v1 was edited in place
+    assert CriteriaVersion.objects.count() == before + 1  # the bad file wrote nothing
