@@ -65,6 +65,17 @@ class IndicatorRow:
     bars: list[Bar] = field(default_factory=list)
     draft_bar: Bar | None = None
 
+    @property
+    def draft_outside_zone(self) -> bool:
+        """The draft asks for more than every department agreed to defend."""
+        if self.zone is None or self.target is None:
+            return False
+        lo, hi = self.zone.range_min, self.zone.range_max
+        t_lo, t_hi = self.target.range_min, self.target.range_max
+        below = lo is not None and (t_lo is None or t_lo < lo)
+        above = hi is not None and (t_hi is None or t_hi > hi)
+        return below or above
+
 
 @dataclass
 class Board:

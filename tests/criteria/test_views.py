@@ -208,6 +208,8 @@ def test_board_shows_positions_overlap_and_no_overlap(client, personas):
     assert "10 % – 18 %" in body  # the overlap of 10-30 and <=18
     assert "No overlap" in body  # fcr_complex: <=40 against >=60
     assert "Disputes need people." in body
+    # The draft (8-25 %) reaches beyond the 10-18 % overlap.
+    assert 'data-warning="draft-outside-overlap"' in body
 
 
 def test_board_fragment_for_htmx_polling_is_out_of_band(client, personas):
