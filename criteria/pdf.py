@@ -53,6 +53,15 @@ class LocalOnlyFetcher(URLFetcher):
         raise RemoteResourceRefused(f"The wall PDF fetches local static files only: {url}")
 
 
+# Short names read from across the room; the words under them say exactly what is measured.
+WALL_LABELS = {
+    "escalation_rate": ("Escalation rate", "handed to a human, all conversations"),
+    "fcr_simple": ("FCR simple", "first-contact resolution, simple cases"),
+    "fcr_complex": ("FCR complex", "first-contact resolution, complex cases"),
+    "review_score": ("Review score", "sampled transcripts rated acceptable"),
+}
+
+
 @dataclass(frozen=True)
 class Fit:
     """One attempt at fitting the page: base type size and how much long text to keep."""
@@ -64,7 +73,8 @@ class Fit:
 
 # Tried in order until the page holds everything; the first is the comfortable one.
 FITS = [
-    Fit(base_pt=15, action_chars=200, recipients=3),
+    Fit(base_pt=16, action_chars=200, recipients=3),
+    Fit(base_pt=14.5, action_chars=200, recipients=3),
     Fit(base_pt=13.5, action_chars=160, recipients=2),
     Fit(base_pt=12, action_chars=120, recipients=1),
     Fit(base_pt=10.5, action_chars=90, recipients=0),
@@ -119,10 +129,12 @@ def range_text(target: IndicatorTarget) -> tuple[str, str]:
 def _rows(version: CriteriaVersion, fit: Fit) -> list[dict[str, Any]]:
     rows = []
     for target in version.targets_in_order():
+        label, explanation = WALL_LABELS.get(target.key, (target.label, ""))
         rows.append(
             {
                 "key": target.key,
-                "label": target.label,
+                "label": label,
+                "explanation": explanation,
                 "range": range_text(target)[0],
                 "range_words": range_text(target)[1],
                 "rule": target.trigger_display,
@@ -163,7 +175,7 @@ def _context(version: CriteriaVersion, paper: str, fit: Fit) -> dict[str, Any]:
         "page_size": PAPERS[paper][0],
         "paper_label": PAPERS[paper][1],
         "base_pt": fit.base_pt,
-        "title": clip(operation.title, 90),
+        "title": clip(operation.title, 60),
     }
 
 

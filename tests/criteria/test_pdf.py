@@ -18,7 +18,13 @@ from weasyprint import HTML
 from accounts.errors import StoplineError
 from accounts.models import Department
 from criteria.models import CriteriaVersion
-from criteria.pdf import LocalOnlyFetcher, RemoteResourceRefused, criteria_pdf_render, range_text
+from criteria.pdf import (
+    Fit,
+    LocalOnlyFetcher,
+    RemoteResourceRefused,
+    criteria_pdf_render,
+    range_text,
+)
 from criteria.services import target_set
 from criteria.views_pdf import version_pdf
 from tests.criteria.signing import agree, membership, propose, sign
@@ -156,6 +162,15 @@ def test_long_actions_many_recipients_and_extra_departments_still_fit_one_page(p
         assert "…" in text
         assert "Department works-council" in text
         assert "DRAFT — NOT AGREED" in text
+
+
+def test_when_nothing_fits_only_the_first_page_is_printed(personas, monkeypatch):
+    monkeypatch.setattr("criteria.pdf.FITS", [Fit(base_pt=60, action_chars=4000, recipients=9)])
+
+    pdf = criteria_pdf_render(version=personas.operation.versions.get())
+
+    assert [size(p) for p in pages(pdf)] == [A4_LANDSCAPE]
+    assert "DRAFT — NOT AGREED" in text_of(pdf)
 
 
 def test_user_text_is_escaped_not_rendered(personas):
