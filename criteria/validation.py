@@ -11,26 +11,62 @@ from criteria.models import IndicatorKey, TriggerRule
 
 INDICATOR_KEYS = {k.value for k in IndicatorKey}
 RULES = {r.value for r in TriggerRule}
+TRIGGER_FIELDS = {
+    "rule",
+    "for_days",
+    "window_days",
+    "owner",
+    "review_within_days",
+    "action",
+    "recipients",
+}
+SAMPLING_FIELDS = {"per_week", "complex_share"}
+MAX_ACTION_CHARS = 4000
+
+
+def shown(value: Any) -> str:
+    """A short, safe rendering of user input for an error message.
+
+    Only scalars are shown: the repr of a nested structure (think YAML aliases) can be huge.
+    """
+    if isinstance(value, str | int | float | Decimal) or value is None:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return f"a {type(value).__name__}"
+
+
+def _unknown_fields(data: dict[Any, Any], allowed: set[str], field: str) -> None:
+    unknown = sorted(str(k) for k in data if k not in allowed)
+    if unknown:
+        hint = ""
+        if any(data[k] is None for k in data if k not in allowed):
+            # `{action: Stop, then call}` parses as action "Stop" plus a field "then call".
+            hint = " (inside {...}, a comma ends a value: put text with commas in quotes)"
+        raise StoplineError(
+            f"{field}: unknown field(s) {', '.join(shown(k) for k in unknown)}; expected "
+            f"{', '.join(sorted(allowed))}{hint}.",
+            fields={field: "unknown field"},
+        )
 
 
 def parse_fraction(value: Any, field: str) -> Decimal | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise StoplineError(
-            f"{field}: expected a fraction between 0 and 1, got {value!r}.",
+            f"{field}: expected a fraction between 0 and 1, got {shown(value)}.",
             fields={field: "not a number"},
         )
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise StoplineError(
-            f"{field}: expected a fraction between 0 and 1, got {value!r}.",
+            f"{field}: expected a fraction between 0 and 1, got {shown(value)}.",
             fields={field: "not a number"},
         ) from exc
     if not number.is_finite() or number < 0 or number > 1:
         raise StoplineError(
-            f"{field}: {value} is outside 0-1 (ranges are fractions: 0.25 means 25 %).",
+            f"{field}: {shown(value)} is outside 0-1 (ranges are fractions: 0.25 means 25 %).",
             fields={field: "must be between 0 and 1"},
         )
     return number.quantize(Decimal("0.0001"))
@@ -41,13 +77,19 @@ def parse_positive_int(value: Any, field: str, *, required: bool = False) -> int
         if required:
             raise StoplineError(f"{field} is required.", fields={field: "required"})
         return None
-    if isinstance(value, bool):
-        raise StoplineError(f"{field}: expected a whole number.", fields={field: "not a number"})
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise StoplineError(
+            f"{field}: expected a whole number, got {shown(value)}.",
+            fields={field: "not a number"},
+        )
     try:
-        number = int(str(value).strip())
+        number = int(value.strip() if isinstance(value, str) else value)
     except ValueError as exc:
         raise StoplineError(
-            f"{field}: expected a whole number, got {value!r}.", fields={field: "not a number"}
+            f"{field}: expected a whole number, got {shown(value)}.",
+            fields={field: "not a number"},
         ) from exc
     if number < 1 or number > 3650:
         raise StoplineError(
@@ -75,9 +117,9 @@ def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) ->
     if not isinstance(data, dict):
         raise StoplineError(f"{prefix}: expected a mapping.", fields={prefix: "not a mapping"})
     key = data.get("key")
-    if key not in INDICATOR_KEYS:
+    if not isinstance(key, str) or key not in INDICATOR_KEYS:
         raise StoplineError(
-            f"{prefix}.key: unknown indicator {key!r}; expected one of "
+            f"{prefix}.key: unknown indicator {shown(key)}; expected one of "
             f"{', '.join(sorted(INDICATOR_KEYS))}.",
             fields={f"{prefix}.key": "unknown indicator"},
         )
@@ -87,12 +129,7 @@ def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) ->
             f"{prefix}.range: expected {{min: ..., max: ...}}.",
             fields={f"{prefix}.range": "required"},
         )
-    unknown = set(rng) - {"min", "max"}
-    if unknown:
-        raise StoplineError(
-            f"{prefix}.range: unknown field(s) {', '.join(sorted(unknown))}.",
-            fields={f"{prefix}.range": "unknown field"},
-        )
+    _unknown_fields(rng, {"min", "max"}, f"{prefix}.range")
     range_min = parse_fraction(rng.get("min"), f"{prefix}.range.min")
     range_max = parse_fraction(rng.get("max"), f"{prefix}.range.max")
     check_range(range_min, range_max, f"{prefix}.range")
@@ -103,10 +140,11 @@ def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) ->
             f"{prefix}.trigger: expected a mapping with rule, owner, review_within_days, action.",
             fields={f"{prefix}.trigger": "required"},
         )
+    _unknown_fields(trig, TRIGGER_FIELDS, f"{prefix}.trigger")
     rule = trig.get("rule")
-    if rule not in RULES:
+    if not isinstance(rule, str) or rule not in RULES:
         raise StoplineError(
-            f"{prefix}.trigger.rule: unknown rule {rule!r}; expected one of "
+            f"{prefix}.trigger.rule: unknown rule {shown(rule)}; expected one of "
             f"{', '.join(sorted(RULES))}.",
             fields={f"{prefix}.trigger.rule": "unknown rule"},
         )
@@ -125,9 +163,9 @@ def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) ->
             fields={f"{prefix}.trigger.for_days": "required"},
         )
     owner = trig.get("owner")
-    if owner not in departments:
+    if not isinstance(owner, str) or owner not in departments:
         raise StoplineError(
-            f"{prefix}.trigger.owner: unknown department {owner!r}; expected one of "
+            f"{prefix}.trigger.owner: unknown department {shown(owner)}; expected one of "
             f"{', '.join(sorted(departments))}.",
             fields={f"{prefix}.trigger.owner": "unknown department"},
         )
@@ -143,15 +181,28 @@ def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) ->
     for r in recipients:
         if "@" not in r:
             raise StoplineError(
-                f"{prefix}.trigger.recipients: {r!r} is not an e-mail address.",
+                f"{prefix}.trigger.recipients: {shown(r)} is not an e-mail address.",
                 fields={f"{prefix}.trigger.recipients": "not an e-mail address"},
             )
+    action = trig.get("action")
+    if action is not None and not isinstance(action, str | int | float):
+        raise StoplineError(
+            f"{prefix}.trigger.action: expected text, got {shown(action)}.",
+            fields={f"{prefix}.trigger.action": "not text"},
+        )
+    action = str(action or "").strip()
+    if len(action) > MAX_ACTION_CHARS:
+        raise StoplineError(
+            f"{prefix}.trigger.action: {len(action)} characters; at most {MAX_ACTION_CHARS}.",
+            fields={f"{prefix}.trigger.action": "too long"},
+        )
     sampling = data.get("sampling") or {}
     if not isinstance(sampling, dict):
         raise StoplineError(
             f"{prefix}.sampling: expected {{per_week, complex_share}}.",
             fields={f"{prefix}.sampling": "not a mapping"},
         )
+    _unknown_fields(sampling, SAMPLING_FIELDS, f"{prefix}.sampling")
     return {
         "key": key,
         "range_min": range_min,
@@ -160,7 +211,7 @@ def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) ->
         "for_days": for_days if rule != TriggerRule.CHANGE_DETECTED else None,
         "window_days": window_days if rule == TriggerRule.OUTSIDE_RANGE else None,
         "owner": owner,
-        "action": str(trig.get("action") or "").strip(),
+        "action": action,
         "review_within_days": review_days,
         "recipients": sorted(recipients),
         "sampling_per_week": parse_positive_int(

@@ -1,6 +1,7 @@
 """Criteria as code: the FORMATS.md §3 document, parsed, validated and exported."""
 
-from datetime import date
+import json
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -9,27 +10,66 @@ from django.utils.text import slugify
 
 from accounts.errors import StoplineError
 from criteria.models import CriteriaVersion
-from criteria.validation import clean_target
+from criteria.validation import clean_target, shown
 
 MAX_DOCUMENT_BYTES = 256 * 1024
+MAX_SLUG_CHARS = 100
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases.
+
+    A criteria page never needs them, and aliases let a few hundred bytes expand into a
+    structure too large to validate or print ("billion laughs").
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def parse_document(text: str | bytes) -> dict[str, Any]:
-    """YAML (or JSON, which is YAML) text to a mapping, with a readable error."""
-    if isinstance(text, bytes):
-        if len(text) > MAX_DOCUMENT_BYTES:
-            raise StoplineError("The criteria file is larger than 256 KB.")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StoplineError("The criteria file is not UTF-8 text.") from exc
+    """YAML or JSON text to a mapping, with a readable error."""
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise StoplineError("The criteria file is larger than 256 KB.")
     try:
-        data = yaml.safe_load(text)
+        text = text.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StoplineError("The criteria file is not UTF-8 text.") from exc
+    if text.lstrip().startswith("{"):
+        # JSON is nearly YAML, but not when it is indented with tabs; read it as JSON.
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StoplineError(
+                f"The criteria file is not valid JSON at line {exc.lineno}, column "
+                f"{exc.colno}: {exc.msg}."
+            ) from exc
+        except RecursionError as exc:
+            raise StoplineError("The criteria file is nested too deeply.") from exc
+        return _require_mapping(data)
+    try:
+        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid syntax"
         raise StoplineError(f"The criteria file is not valid YAML{where}: {problem}.") from exc
+    except RecursionError as exc:
+        raise StoplineError("The criteria file is nested too deeply.") from exc
+    except (ValueError, TypeError, OverflowError) as exc:
+        # Raised by value constructors, e.g. for 2025-13-45, which looks like a date.
+        raise StoplineError(f"The criteria file has a value YAML cannot read: {exc}.") from exc
+    return _require_mapping(data)
+
+
+def _require_mapping(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise StoplineError(
             "The criteria file must be a mapping with operation, title and indicators."
@@ -39,26 +79,38 @@ def parse_document(text: str | bytes) -> dict[str, Any]:
 
 def clean_document(data: dict[str, Any], *, departments: set[str]) -> dict[str, Any]:
     slug = data.get("operation")
-    if not isinstance(slug, str) or not slug or slugify(slug) != slug:
+    if not isinstance(slug, str) or not slug or slugify(slug) != slug or len(slug) > MAX_SLUG_CHARS:
         raise StoplineError(
-            f"operation: {slug!r} is not a valid slug (lowercase letters, digits and dashes).",
+            f"operation: {shown(slug)} is not a valid slug (lowercase letters, digits and "
+            f"dashes, at most {MAX_SLUG_CHARS} characters).",
             fields={"operation": "invalid slug"},
         )
     title = data.get("title") or slug
+    if not isinstance(title, str | int | float):
+        raise StoplineError(
+            f"title: expected text, got {shown(title)}.", fields={"title": "not text"}
+        )
     tz = data.get("timezone") or "UTC"
     try:
-        ZoneInfo(str(tz))
+        if not isinstance(tz, str):
+            raise ValueError(tz)
+        ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise StoplineError(
-            f"timezone: unknown time zone {tz!r}.", fields={"timezone": "unknown"}
+            f"timezone: unknown time zone {shown(tz)}.", fields={"timezone": "unknown"}
         ) from exc
     go_live = data.get("go_live")
+    if isinstance(go_live, datetime):
+        raise StoplineError(
+            "go_live: expected a date (YYYY-MM-DD), not a date and time.",
+            fields={"go_live": "not a date"},
+        )
     if isinstance(go_live, str):
         try:
             go_live = date.fromisoformat(go_live)
         except ValueError as exc:
             raise StoplineError(
-                f"go_live: {go_live!r} is not a date (YYYY-MM-DD).",
+                f"go_live: {shown(go_live)} is not a date (YYYY-MM-DD).",
                 fields={"go_live": "not a date"},
             ) from exc
     elif go_live is not None and not isinstance(go_live, date):
