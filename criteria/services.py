@@ -573,7 +573,8 @@ def criteria_import(
     else:
         changed = False
         for field in ("title", "timezone", "go_live"):
-            if doc.get(field) and getattr(operation, field) != doc[field]:
+            # Only what the file states: a file without `timezone` keeps the operation's.
+            if data.get(field) and getattr(operation, field) != doc[field]:
                 setattr(operation, field, doc[field])
                 changed = True
         if changed:

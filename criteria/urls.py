@@ -1,6 +1,6 @@
 from django.urls import path
 
-from criteria import views, views_diagnostic
+from criteria import views, views_diagnostic, views_pdf
 
 urlpatterns = [
     path("", views.operation_list, name="operation_list"),
@@ -24,6 +24,11 @@ urlpatterns = [
         "ops/<slug:slug>/versions/<int:number>/criteria.yaml",
         views.version_yaml,
         name="version_yaml",
+    ),
+    path(
+        "ops/<slug:slug>/versions/<int:number>/wall.pdf",
+        views_pdf.version_pdf,
+        name="version_pdf",
     ),
     path("ops/<slug:slug>/compare/", views.version_compare, name="version_compare"),
     path("ops/<slug:slug>/audit/", views.audit, name="audit"),

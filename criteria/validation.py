@@ -35,6 +35,28 @@ def shown(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _rejoin_flow_action(trig: dict[Any, Any]) -> dict[Any, Any]:
+    """Undo YAML splitting an unquoted action at its commas inside `{...}`.
+
+    FORMATS.md §3's own example writes `action: Decision meeting - continue, adjust or
+    pause.` in a flow mapping, which YAML reads as `action: "Decision meeting - continue"`
+    plus keys `adjust or pause.` with no value. Keys that come after `action`, have no value
+    and are not trigger fields are the rest of the sentence: join them back.
+    """
+    if not isinstance(trig.get("action"), str):
+        return trig
+    keys = list(trig)
+    tail = keys[keys.index("action") + 1 :]
+    orphans = [
+        k for k in tail if isinstance(k, str) and k not in TRIGGER_FIELDS and trig[k] is None
+    ]
+    if not orphans:
+        return trig
+    fixed = {k: v for k, v in trig.items() if k not in orphans}
+    fixed["action"] = ", ".join([trig["action"], *orphans])
+    return fixed
+
+
 def _unknown_fields(data: dict[Any, Any], allowed: set[str], field: str) -> None:
     unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
@@ -140,6 +162,7 @@ def clean_target(data: dict[str, Any], *, prefix: str, departments: set[str]) ->
             f"{prefix}.trigger: expected a mapping with rule, owner, review_within_days, action.",
             fields={f"{prefix}.trigger": "required"},
         )
+    trig = _rejoin_flow_action(trig)
     _unknown_fields(trig, TRIGGER_FIELDS, f"{prefix}.trigger")
     rule = trig.get("rule")
     if not isinstance(rule, str) or rule not in RULES:

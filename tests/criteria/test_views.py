@@ -34,6 +34,7 @@ GET_PAGES = [
     ("criteria:version_compare", lambda p: [p.operation.slug]),
     ("criteria:audit", lambda p: [p.operation.slug]),
     ("criteria:version_yaml", lambda p: [p.operation.slug, 1]),
+    ("criteria:version_pdf", lambda p: [p.operation.slug, 1]),
 ]
 
 
