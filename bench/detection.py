@@ -183,15 +183,23 @@ def _row(name: str, text: str) -> None:
 def in_control(years: int) -> None:
     print(
         f"\n1. In control, 2,000/day, weekly seasonality, τ=0.008, 3 % volume spikes "
-        f"({years} simulated years after a 28-day baseline)"
+        f"({years} simulated years, each after a 28- or 56-day baseline)"
     )
     print(f"  {'detector':<34} false alarms per indicator-year (total)")
     level = ramp(10**9, 1, 0.17, 0.17)
     counts = dict.fromkeys(ESC_DETECTORS, 0)
+    long_name = "change_detected (EWMA, 56-day)"
+    counts[long_name] = 0
     for seed in range(years):
-        series = simulate(random.Random(1000 + seed), BASELINE + 365, level)
+        # Days are drawn in order, so the first 28 + 365 days are the same in both series.
+        series = simulate(random.Random(1000 + seed), 2 * BASELINE + 365, level)
         for name, detector in ESC_DETECTORS.items():
-            counts[name] += len(detector(series))
+            counts[name] += len(detector(series[: BASELINE + 365]))
+        counts[long_name] += len(
+            evaluate_episodes(
+                "escalation_rate", series, Trigger(CHANGE_DETECTED), baseline_days=2 * BASELINE
+            )
+        )
     for name, c in counts.items():
         _row(name, f"{c / years:6.2f}  ({c})")
 

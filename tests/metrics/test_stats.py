@@ -189,9 +189,9 @@ class TestCalibration:
         assert stats.calibrate(b, budget_per_year=4).limit < stats.calibrate(b).limit
 
     def test_limit_is_wider_than_known_parameter_theory(self):
-        # EWMA λ = 0.2 with known parameters needs L ≈ 2.8 for ARL₀ ≈ 365; an estimated
+        # EWMA λ = 0.2 with known parameters needs L ≈ 2.86 for one alarm a year; an estimated
         # 4-week baseline must pay for its uncertainty with a wider limit.
-        assert stats.calibrate(self._baseline()).limit > 2.8
+        assert stats.calibrate(self._baseline()).limit > 2.86
 
 
 class TestChangeEpisodes:
