@@ -164,6 +164,7 @@ class Baseline:
     # kept so that calibration can draw plausible values of τ² (see tau2_draw).
     terms: tuple[tuple[float, float, float], ...] = ()
     dof: int = 0
+    weekdays: tuple[int, ...] = tuple(range(WEEKDAYS))  # weekdays the operation has data on
 
     def expected(self, weekday: int) -> float:
         return self.rates[weekday]
@@ -261,6 +262,7 @@ def baseline_estimate(days: Sequence[tuple[int, int, int]]) -> Baseline:
         phi=phi,
         terms=tuple(terms),
         dof=dof,
+        weekdays=tuple(w for w in range(WEEKDAYS) if by_day[w]),
     )
 
 
@@ -456,6 +458,7 @@ def _calibrate_cached(
     seed: int,
 ) -> Calibration:
     rng = random.Random(seed)
+    open_days = set(baseline.weekdays)
     paths: list[list[float]] = []
     for _ in range(runs):
         # A truth as plausible as the baseline allows; the detector keeps the estimate it has.
@@ -468,6 +471,8 @@ def _calibrate_cached(
         path = []
         for i in range(start, start + horizon):
             w = i % WEEKDAYS
+            if w not in open_days:
+                continue  # e.g. closed on Sundays: the budget is per calendar year
             n = rng.choice(baseline.volumes[w])
             path.append(baseline.standardise(w, simulate_day(rng, rates[w], tau, n), n))
         paths.append(path)

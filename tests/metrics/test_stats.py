@@ -209,3 +209,11 @@ class TestChangeEpisodes:
     def test_cusum_also_finds_shifts_both_ways(self):
         zs = [0.0] * 20 + [2.0] * 20 + [0.0] * 40 + [-2.0] * 20
         assert len(stats.change_episodes(zs, method="cusum", limit=5.0)) == 2
+
+
+def test_baseline_knows_the_weekdays_an_operation_is_closed():
+    # Calibration then simulates only open days, so the budget stays per calendar year.
+    days = [d for d in _days(random.Random(6), 35, TestBaseline.RATES, 0.008, 2000) if d[0] != 6]
+    b = stats.baseline_estimate(days)
+    assert b.weekdays == (0, 1, 2, 3, 4, 5)
+    assert stats.calibrate(b).alarms_per_year <= 1.0
