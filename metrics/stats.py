@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 
 Z95 = 1.959963984540054  # two-sided 95 %
@@ -76,6 +77,15 @@ def pooled_rate(counts: Iterable[tuple[int, int]]) -> Rate:
         s += successes
         t += n
     return Rate(s, t)
+
+
+def pooled_window(counts: Mapping[date, tuple[int, int]], end: date, days: int) -> Rate:
+    """The pooled rate of the ``days`` local days ending on ``end`` (inclusive), e.g. the
+    7/14/28-day windows shown beside the daily values. Days absent from ``counts`` have no
+    data and add nothing."""
+    return pooled_rate(
+        counts[d] for d in (end - timedelta(days=i) for i in range(days)) if d in counts
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import math
 import random
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -69,6 +70,14 @@ class TestPooledRate:
         rate = stats.pooled_rate([(0, 0)])
         assert rate.value is None
         assert rate.interval is None
+
+
+def test_pooled_window_covers_the_days_ending_on_the_given_date():
+    d = date(2025, 3, 10)
+    counts = {d - timedelta(days=i): (i, 10) for i in range(10)}
+    del counts[d - timedelta(days=2)]  # a day without data adds nothing
+    rate = stats.pooled_window(counts, d, 7)
+    assert (rate.successes, rate.n) == (0 + 1 + 3 + 4 + 5 + 6, 60)
 
 
 class TestEwmaAndCusum:
