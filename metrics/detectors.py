@@ -1,0 +1,322 @@
+"""Drift detectors over one indicator's daily series. Pure: plain data in, firings out.
+
+A series is a list of :class:`DayObs` (local date, successes, n). A day with n = 0, or a day
+that is absent, has no data: it is missing, never zero, and no detector but ``no_data`` can
+fire on it. Detectors report *episodes*: one :class:`Firing` when a condition starts to hold,
+none while it keeps holding, and a new one only after the indicator has been back in range for
+the trigger's duration (the same condition resolves an alert). See docs/drift-detection.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from metrics import stats
+
+OUTSIDE_RANGE = "outside_range"
+CHANGE_DETECTED = "change_detected"
+NO_DATA = "no_data"
+CASE_MIX = "case_mix"
+RULES = (OUTSIDE_RANGE, CHANGE_DETECTED, NO_DATA, CASE_MIX)
+
+BASELINE_DAYS = 28
+MIN_BASELINE_DAYS = 14
+REARM_DAYS = stats.REARM_DAYS
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DayObs:
+    """One local day of one indicator: ``successes`` out of ``n`` (n = 0: no data)."""
+
+    date: date
+    successes: int
+    n: int
+
+    @property
+    def has_data(self) -> bool:
+        return self.n > 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.successes / self.n if self.n else None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """The part of an indicator's criteria the detectors need."""
+
+    rule: str
+    for_days: int | None = None
+    window_days: int | None = None
+    range_min: float | None = None
+    range_max: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"unknown rule {self.rule!r}")
+        if self.rule == OUTSIDE_RANGE and self.range_min is None and self.range_max is None:
+            raise ValueError("outside_range needs a range_min or a range_max")
+
+    @property
+    def range(self) -> tuple[float | None, float | None]:
+        return (self.range_min, self.range_max)
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One detected episode, in the shape ``evaluate --json`` prints."""
+
+    indicator: str
+    rule: str
+    direction: str  # "below" | "above" | "change" | "no_data" | "mix"
+    opened_on: date
+    value: float | None
+    range: tuple[float | None, float | None]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "indicator": self.indicator,
+            "rule": self.rule,
+            "direction": self.direction,
+            "opened_on": self.opened_on.isoformat(),
+            "value": None if self.value is None else round(self.value, 6),
+            "range": list(self.range),
+        }
+
+
+@dataclass(frozen=True)
+class Episode:
+    firing: Firing
+    resolved_on: date | None  # None: still open at the end of the series
+
+
+@dataclass
+class _Step:
+    """One day's verdict: ``out`` is a direction or None; ``inside`` means back in range."""
+
+    day: date
+    out: str | None
+    inside: bool
+    value: float | None = None
+
+
+@dataclass
+class _EpisodeBuilder:
+    """Fire after ``fire_after`` consecutive out-steps of one direction; resolve (and re-arm)
+    after ``resolve_after`` consecutive inside-steps."""
+
+    indicator: str
+    rule: str
+    range: tuple[float | None, float | None]
+    fire_after: int
+    resolve_after: int
+    episodes: list[Episode] = field(default_factory=list)
+    _open: Firing | None = None
+    _out_dir: str | None = None
+    _out_run: int = 0
+    _in_run: int = 0
+
+    def feed(self, step: _Step) -> None:
+        if step.out is not None and step.out == self._out_dir:
+            self._out_run += 1
+        else:
+            self._out_dir, self._out_run = step.out, (1 if step.out else 0)
+        self._in_run = self._in_run + 1 if step.inside else 0
+
+        if self._open is None:
+            if self._out_dir and self._out_run >= self.fire_after:
+                self._open = Firing(
+                    self.indicator, self.rule, self._out_dir, step.day, step.value, self.range
+                )
+        elif self._in_run >= self.resolve_after:
+            self.episodes.append(Episode(self._open, step.day))
+            self._open = None
+            self._out_dir, self._out_run = None, 0
+
+    @property
+    def is_open(self) -> bool:
+        return self._open is not None
+
+    def finish(self) -> list[Episode]:
+        if self._open is not None:
+            self.episodes.append(Episode(self._open, None))
+            self._open = None
+        return self.episodes
+
+
+def _merge(days: Iterable[DayObs], start: date | None, through: date | None) -> list[DayObs]:
+    """Sort, sum duplicates of a date, keep days with data inside [start, through]."""
+    merged: dict[date, tuple[int, int]] = {}
+    for d in days:
+        if d.n < 0 or d.successes < 0 or d.successes > d.n:
+            raise ValueError(f"{d.date}: need 0 <= successes <= n, got {d.successes}/{d.n}")
+        if (start and d.date < start) or (through and d.date > through):
+            continue
+        s, n = merged.get(d.date, (0, 0))
+        merged[d.date] = (s + d.successes, n + d.n)
+    return [DayObs(k, s, n) for k, (s, n) in sorted(merged.items()) if n > 0]
+
+
+def _classify(rate: stats.Rate, trigger: Trigger) -> tuple[str | None, bool]:
+    """Out only if the Wilson interval lies entirely outside; inside if the estimate is in."""
+    lo, hi = rate.interval or (0.0, 1.0)
+    value = rate.value
+    out = None
+    if trigger.range_min is not None and hi < trigger.range_min:
+        out = "below"
+    elif trigger.range_max is not None and lo > trigger.range_max:
+        out = "above"
+    inside = value is not None and (
+        (trigger.range_min is None or value >= trigger.range_min)
+        and (trigger.range_max is None or value <= trigger.range_max)
+    )
+    return out, inside
+
+
+def _outside_range_days(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
+    # A day without data neither extends nor breaks a run: it says nothing either way.
+    length = trigger.for_days or 1
+    b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, length, length)
+    for d in days:
+        rate = stats.Rate(d.successes, d.n)
+        out, inside = _classify(rate, trigger)
+        b.feed(_Step(d.date, out, inside, rate.value))
+    return b.finish()
+
+
+def _outside_range_window(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
+    window = trigger.window_days or 1
+    b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, 1, window)
+    for i, d in enumerate(days):
+        first = d.date - (window - 1) * _DAY
+        pooled = stats.pooled_rate(
+            (x.successes, x.n) for x in days[max(0, i - window) : i + 1] if x.date >= first
+        )
+        out, inside = _classify(pooled, trigger)
+        b.feed(_Step(d.date, out, inside, pooled.value))
+    return b.finish()
+
+
+def _no_data(
+    indicator: str, days: list[DayObs], trigger: Trigger, start: date | None, through: date | None
+) -> list[Episode]:
+    length = trigger.for_days or 1
+    seen = {d.date for d in days}
+    first = start or (days[0].date if days else None)
+    last = through or (days[-1].date if days else None)
+    if first is None or last is None:
+        return []
+    b = _EpisodeBuilder(indicator, NO_DATA, trigger.range, length, length)
+    day = first
+    while day <= last:
+        has = day in seen
+        b.feed(_Step(day, None if has else "no_data", has, None))
+        day += _DAY
+    return b.finish()
+
+
+def _change(
+    indicator: str,
+    days: list[DayObs],
+    trigger: Trigger,
+    *,
+    rule: str,
+    direction: str,
+    baseline: Sequence[DayObs] | None,
+    baseline_days: int,
+    method: str,
+    budget_per_year: float,
+    seed: int,
+) -> list[Episode]:
+    if baseline is not None:
+        base_days = _merge(baseline, None, None)
+        monitored = [d for d in days if d.date > base_days[-1].date] if base_days else days
+    else:
+        base_days, monitored = days[:baseline_days], days[baseline_days:]
+    if len(base_days) < MIN_BASELINE_DAYS:
+        return []  # too little history to know what normal looks like
+    fitted = stats.baseline_estimate([(d.date.weekday(), d.successes, d.n) for d in base_days])
+    cal = stats.calibrate(fitted, method=method, budget_per_year=budget_per_year, seed=seed)
+    zs = [fitted.standardise(d.date.weekday(), d.successes, d.n) for d in monitored]
+    episodes = []
+    for opened, resolved in stats.change_episodes(
+        zs, method=method, lam=cal.lam, k=cal.k, limit=cal.limit
+    ):
+        day = monitored[opened]
+        firing = Firing(indicator, rule, direction, day.date, day.rate, trigger.range)
+        episodes.append(Episode(firing, None if resolved is None else monitored[resolved].date))
+    return episodes
+
+
+def evaluate_episodes(
+    indicator: str,
+    days: Iterable[DayObs],
+    trigger: Trigger,
+    *,
+    start: date | None = None,
+    through: date | None = None,
+    baseline: Sequence[DayObs] | None = None,
+    baseline_days: int = BASELINE_DAYS,
+    method: str = "ewma",
+    budget_per_year: float = 1.0,
+    seed: int = 0,
+) -> list[Episode]:
+    """Every episode of ``trigger`` on the series, with the day each one resolved.
+
+    ``start``/``through`` bound the local dates looked at (``no_data`` needs ``through`` to see
+    a gap that is still going on). Change detection (``change_detected``, ``case_mix``) takes
+    its in-control reference from ``baseline`` if given, else from the first ``baseline_days``
+    days with data, which are then not monitored; with fewer than 14 it reports nothing.
+    ``method``: "ewma" (default) or "cusum".
+    ``budget_per_year``: false alarms per indicator-year the change limits are calibrated to.
+    """
+    series = _merge(days, start, through)
+    if trigger.rule == NO_DATA:
+        return _no_data(indicator, series, trigger, start, through)
+    if trigger.rule == OUTSIDE_RANGE:
+        if trigger.window_days:
+            return _outside_range_window(indicator, series, trigger)
+        return _outside_range_days(indicator, series, trigger)
+    direction = "change" if trigger.rule == CHANGE_DETECTED else "mix"
+    return _change(
+        indicator,
+        series,
+        trigger,
+        rule=trigger.rule,
+        direction=direction,
+        baseline=baseline,
+        baseline_days=baseline_days,
+        method=method,
+        budget_per_year=budget_per_year,
+        seed=seed,
+    )
+
+
+def evaluate_series(
+    indicator: str,
+    days: Iterable[DayObs],
+    trigger: Trigger,
+    **options: Any,
+) -> list[Firing]:
+    """One :class:`Firing` per episode, oldest first (options as :func:`evaluate_episodes`)."""
+    return [e.firing for e in evaluate_episodes(indicator, days, trigger, **options)]
+
+
+def resolved_on(
+    indicator: str,
+    days: Iterable[DayObs],
+    trigger: Trigger,
+    opened_on: date,
+    **options: Any,
+) -> date | None:
+    """The day an episode opened on ``opened_on`` resolved: the indicator was back in range
+    (or data back, for no_data) for the trigger's duration. None while it is still open or if
+    no episode opened that day."""
+    for e in evaluate_episodes(indicator, days, trigger, **options):
+        if e.firing.opened_on == opened_on:
+            return e.resolved_on
+    return None

@@ -1,0 +1,516 @@
+"""Pure statistics for indicators and drift detection. No Django imports, no numpy.
+
+Everything here works on plain numbers so that the detectors, the benchmarks and the tests can
+share it. The method, its formulas and the calibration results are written up in
+``docs/drift-detection.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+Z95 = 1.959963984540054  # two-sided 95 %
+WEEKDAYS = 7
+
+
+# --------------------------------------------------------------------------------------------
+# Rates and intervals
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval for a binomial proportion (Wilson 1927).
+
+    With p̂ = successes / n:
+
+        centre = (p̂ + z²/(2n)) / (1 + z²/n)
+        half   = z / (1 + z²/n) · √( p̂(1 − p̂)/n + z²/(4n²) )
+        (lo, hi) = (centre − half, centre + half)
+
+    Unlike the Wald interval it stays inside [0, 1] and does not collapse to a point at
+    p̂ = 0 or 1, which matters for low-volume days. ``n = 0`` means "no data" and returns
+    ``None`` rather than (0, 1), so that callers cannot mistake a missing day for a known one.
+    """
+    if n < 0 or successes < 0 or successes > n:
+        raise ValueError(f"need 0 <= successes <= n, got {successes}/{n}")
+    if n == 0:
+        return None
+    p = successes / n
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    # Rounding can push the exact ends a hair past p̂ or [0, 1]; pin them.
+    lo = 0.0 if successes == 0 else max(0.0, min(p, centre - half))
+    hi = 1.0 if successes == n else min(1.0, max(p, centre + half))
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A proportion with its counts; ``value`` and ``interval`` are ``None`` without data."""
+
+    successes: int
+    n: int
+
+    @property
+    def value(self) -> float | None:
+        return self.successes / self.n if self.n else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return wilson_interval(self.successes, self.n)
+
+
+def pooled_rate(counts: Iterable[tuple[int, int]]) -> Rate:
+    """Pool (successes, n) pairs into one rate: Σ successes / Σ n.
+
+    Pooling weights each conversation equally, so a quiet Sunday does not count as much as a
+    busy Monday; days with n = 0 contribute nothing.
+    """
+    s = t = 0
+    for successes, n in counts:
+        s += successes
+        t += n
+    return Rate(s, t)
+
+
+def pooled_window(counts: Mapping[date, tuple[int, int]], end: date, days: int) -> Rate:
+    """The pooled rate of the ``days`` local days ending on ``end`` (inclusive), e.g. the
+    7/14/28-day windows shown beside the daily values. Days absent from ``counts`` have no
+    data and add nothing."""
+    return pooled_rate(
+        counts[d] for d in (end - timedelta(days=i) for i in range(days)) if d in counts
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Control statistics
+
+
+def ewma(values: Iterable[float | None], lam: float, start: float = 0.0) -> list[float | None]:
+    """Exponentially weighted moving average (Roberts 1959).
+
+        E_t = λ·x_t + (1 − λ)·E_{t−1},   E_0 = start
+
+    A missing value (``None``) leaves E unchanged and yields ``None`` for that step: no data is
+    no evidence. Being a running convex combination, E stays within [min, max] of the start and
+    the values seen.
+    """
+    if not 0 < lam <= 1:
+        raise ValueError("lam must be in (0, 1]")
+    out: list[float | None] = []
+    e = start
+    for x in values:
+        if x is None:
+            out.append(None)
+            continue
+        e = lam * x + (1 - lam) * e
+        out.append(e)
+    return out
+
+
+def ewma_sd(lam: float, t: int | None = None) -> float:
+    """Standard deviation of the EWMA of i.i.d. N(0, 1) values after t steps from 0.
+
+        σ_t = √( λ/(2 − λ) · (1 − (1 − λ)^(2t)) ),   σ_∞ = √(λ/(2 − λ))
+
+    Using σ_t (not σ_∞) gives tighter limits right after a start or re-arm, so a change that
+    is present from the first day is caught quickly.
+    """
+    base = lam / (2 - lam)
+    if t is None:
+        return math.sqrt(base)
+    return math.sqrt(base * (1 - (1 - lam) ** (2 * t)))
+
+
+def cusum(
+    values: Iterable[float | None], k: float = 0.5, start: tuple[float, float] = (0.0, 0.0)
+) -> list[tuple[float, float] | None]:
+    """Two-sided tabular CUSUM (Page 1954) on standardised values.
+
+        S⁺_t = max(0, S⁺_{t−1} + x_t − k)
+        S⁻_t = max(0, S⁻_{t−1} − x_t − k)
+
+    k is the reference value (half the shift, in standard deviations, to detect quickest).
+    Signals when max(S⁺, S⁻) exceeds h. Missing values leave both sums unchanged.
+    """
+    hi, lo = start
+    out: list[tuple[float, float] | None] = []
+    for x in values:
+        if x is None:
+            out.append(None)
+            continue
+        hi = max(0.0, hi + x - k)
+        lo = max(0.0, lo - x - k)
+        out.append((hi, lo))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Baseline: weekday profile and overdispersion
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The in-control reference for one indicator, estimated from a baseline period.
+
+    ``rates[w]`` is the pooled rate of weekday w (Monday = 0), ``rate_var[w]`` the variance
+    of that estimate, ``tau2`` the between-day variance of the true daily rate beyond binomial
+    sampling (overdispersion), ``volumes[w]`` the daily volumes seen (used to simulate).
+    """
+
+    rates: tuple[float, ...]
+    rate_var: tuple[float, ...]
+    tau2: float
+    days: int
+    volumes: tuple[tuple[int, ...], ...]
+    phi: float
+    # Per baseline day (d_i², binomial part b_i, τ² weight a_i) of the moment equation below;
+    # kept so that calibration can draw plausible values of τ² (see tau2_draw).
+    terms: tuple[tuple[float, float, float], ...] = ()
+    dof: int = 0
+    weekdays: tuple[int, ...] = tuple(range(WEEKDAYS))  # weekdays the operation has data on
+
+    def expected(self, weekday: int) -> float:
+        return self.rates[weekday]
+
+    def day_variance(self, weekday: int, n: int) -> float:
+        """Prediction variance of a day's rate: p(1−p)/n + τ² + Var(p̂_w)."""
+        p = self.rates[weekday]
+        return p * (1 - p) / n + self.tau2 + self.rate_var[weekday]
+
+    def standardise(self, weekday: int, successes: int, n: int) -> float:
+        """z = (p̂ − p_w) / √(p_w(1 − p_w)/n + τ² + Var(p̂_w))."""
+        return (successes / n - self.rates[weekday]) / math.sqrt(self.day_variance(weekday, n))
+
+
+def _clamp_rate(p: float, total: int) -> float:
+    # A weekday with 0 % (or 100 %) in the baseline would give zero binomial variance and an
+    # infinite z for the first event; keep half an event of room.
+    eps = 0.5 / max(total, 1)
+    return min(max(p, eps), 1 - eps)
+
+
+def baseline_estimate(days: Sequence[tuple[int, int, int]]) -> Baseline:
+    """Estimate the weekday profile and overdispersion from (weekday, successes, n) days.
+
+    Weekday rate: p_w = Σ x_i / Σ n_i over the baseline days of weekday w (the overall pooled
+    rate for a weekday that has no data).
+
+    Overdispersion, method of moments: model a day's rate as p̂_i = π_i + e_i with the true
+    rate π_i = p_w + u_i, Var(u) = τ², and binomial noise Var(e_i) = p_w(1 − p_w)/n_i. With
+    weights w_i = n_i / N_w and d_i = p̂_i − p_w,
+
+        E[d_i²] = p_w(1 − p_w)(1 − w_i)/n_i + τ²·a_i,   a_i = (1 − w_i)² + Σ_{j≠i} w_j²
+
+    so τ̂² = max(0, (Σ d_i² − Σ p_w(1 − p_w)(1 − w_i)/n_i) / Σ a_i). ``phi`` is the
+    quasi-binomial dispersion Σ r_i² / (D − W) of Pearson residuals, reported for reading only
+    (it grows with volume, which is why τ² and not φ drives the limits).
+    """
+    days = [d for d in days if d[2] > 0]
+    if not days:
+        raise ValueError("a baseline needs at least one day with data")
+    total_x = sum(d[1] for d in days)
+    total_n = sum(d[2] for d in days)
+    overall = total_x / total_n
+    by_day: list[list[tuple[int, int]]] = [[] for _ in range(WEEKDAYS)]
+    for weekday, x, n in days:
+        by_day[weekday].append((x, n))
+
+    rates = []
+    for w in range(WEEKDAYS):
+        nw = sum(n for _, n in by_day[w])
+        raw = sum(x for x, _ in by_day[w]) / nw if nw else overall
+        rates.append(_clamp_rate(raw, total_n))
+
+    sum_d2 = sum_binom = sum_a = 0.0
+    pearson = 0.0
+    terms = []
+    for w in range(WEEKDAYS):
+        group = by_day[w]
+        nw = sum(n for _, n in group)
+        if len(group) < 2:
+            continue
+        p = rates[w]
+        c = p * (1 - p)
+        sum_w2 = sum((n / nw) ** 2 for _, n in group)
+        for x, n in group:
+            wi = n / nw
+            d = x / n - p
+            b_i = c * (1 - wi) / n
+            a_i = (1 - wi) ** 2 + sum_w2 - wi * wi
+            terms.append((d * d, b_i, a_i))
+            sum_d2 += d * d
+            sum_binom += b_i
+            sum_a += a_i
+            pearson += d * d / (c / n)
+    tau2 = max(0.0, (sum_d2 - sum_binom) / sum_a) if sum_a > 0 else 0.0
+    dof = sum(len(g) - 1 for g in by_day if g)
+    phi = pearson / dof if dof > 0 else 1.0
+
+    rate_var = []
+    for w in range(WEEKDAYS):
+        group = by_day[w] or [(0, n) for _, _, n in days]
+        nw = sum(n for _, n in group)
+        p = rates[w]
+        rate_var.append(tau2 * sum((n / nw) ** 2 for _, n in group) + p * (1 - p) / nw)
+
+    volumes = tuple(
+        tuple(n for _, n in by_day[w]) or tuple(n for _, _, n in days) for w in range(WEEKDAYS)
+    )
+    return Baseline(
+        rates=tuple(rates),
+        rate_var=tuple(rate_var),
+        tau2=tau2,
+        days=len(days),
+        volumes=volumes,
+        phi=phi,
+        terms=tuple(terms),
+        dof=dof,
+        weekdays=tuple(w for w in range(WEEKDAYS) if by_day[w]),
+    )
+
+
+def tau2_draw(baseline: Baseline, rng: random.Random) -> float:
+    """Draw a between-day variance τ² consistent with the baseline (a generalised pivot).
+
+    With Q(τ²) = Σ d_i² / (b_i + τ²·a_i), each term has expectation 1 at the true τ², and
+    Q·dof/D is roughly χ²(dof) (D terms, dof = days − weekdays). Drawing q from that
+    distribution and solving Q(τ²) = q (0 if Q(0) ≤ q) gives values of τ² as plausible as the
+    data allow, including larger ones when a short baseline happened to look calm.
+    """
+    if not baseline.terms or baseline.dof <= 0:
+        return baseline.tau2
+    q = rng.gammavariate(baseline.dof / 2, 2) * len(baseline.terms) / baseline.dof
+
+    def big_q(t2: float) -> float:
+        return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
+
+    if big_q(0.0) <= q:
+        return 0.0
+    lo, hi = 0.0, max(baseline.tau2, 1e-6)
+    while big_q(hi) > q and hi < 1.0:
+        lo, hi = hi, hi * 4
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if big_q(mid) > q:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+
+
+def binomial_draw(rng: random.Random, n: int, p: float) -> int:
+    """One Binomial(n, p) draw from ``rng`` (pure Python, deterministic for a seeded rng).
+
+    Exact by inversion while n·p·(1−p) < 30 (p ≤ ½ by symmetry, so about n·p steps); the normal
+    approximation, rounded and clipped, beyond that, where its error is far below the
+    day-to-day variation being modelled.
+    """
+    if n <= 0 or p <= 0:
+        return 0
+    if p >= 1:
+        return n
+    if p > 0.5:
+        return n - binomial_draw(rng, n, 1 - p)
+    var = n * p * (1 - p)
+    if var >= 30:
+        return min(n, max(0, round(rng.gauss(n * p, math.sqrt(var)))))
+    # Inversion: walk the pmf, pmf(k+1) = pmf(k)·(n−k)/(k+1)·p/(1−p).
+    u = rng.random()
+    k = 0
+    pmf = (1 - p) ** n
+    cdf = pmf
+    ratio = p / (1 - p)
+    while u > cdf and k < n:
+        pmf *= (n - k) / (k + 1) * ratio
+        k += 1
+        cdf += pmf
+    return k
+
+
+def simulate_day(rng: random.Random, rate: float, tau: float, n: int) -> int:
+    """Successes on a day with ``n`` contacts whose true rate is rate + N(0, τ²), clipped."""
+    true_rate = rate + rng.gauss(0.0, tau) if tau > 0 else rate
+    return binomial_draw(rng, n, min(max(true_rate, 0.0), 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration
+
+
+REARM_DAYS = 7  # consecutive values back inside the limit before change detection re-arms
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A control limit chosen so that in-control false alarms match the budget."""
+
+    method: str  # "ewma" or "cusum"
+    lam: float
+    k: float
+    limit: float  # EWMA: L in units of σ_t; CUSUM: h
+    budget_per_year: float
+    alarms_per_year: float  # what the chosen limit gives on the calibration runs
+    runs: int
+    horizon: int
+
+
+def change_episodes(
+    zs: Sequence[float],
+    *,
+    method: str = "ewma",
+    lam: float = 0.2,
+    k: float = 0.5,
+    limit: float,
+    rearm_days: int = REARM_DAYS,
+) -> list[tuple[int, int | None]]:
+    """Episodes of a two-sided EWMA or CUSUM over standardised values, as index pairs.
+
+    An episode opens on the first value whose statistic exceeds ``limit`` and resolves after
+    ``rearm_days`` consecutive values back inside; the statistic then restarts from zero, so
+    a change that persists is one episode, not one alarm a day. CUSUM sums are capped at
+    h + k while an episode is open so that the end of a long shift is seen within days.
+    (open, None) is still open. The detectors and the calibration both use this, so the
+    budget is met by what actually fires.
+    """
+    # Written out inline, not as a class: calibration replays this many times.
+    if method not in ("ewma", "cusum"):
+        raise ValueError(f"unknown method {method!r}")
+    ewma_method = method == "ewma"
+    sd = _ewma_sd_table(lam, len(zs) + 1) if ewma_method else []
+    episodes: list[tuple[int, int | None]] = []
+    opened: int | None = None
+    inside = t = 0
+    e = hi = lo = 0.0
+    keep = 1 - lam
+    for i, z in enumerate(zs):
+        t += 1
+        if ewma_method:
+            e = lam * z + keep * e
+            s = (e if e >= 0 else -e) / sd[t]
+        else:
+            hi = hi + z - k
+            hi = hi if hi > 0 else 0.0
+            lo = lo - z - k
+            lo = lo if lo > 0 else 0.0
+            if opened is not None:
+                # Cap the sums during an episode, or a long shift would take weeks to drain
+                # after it ends; at h + k any day beyond k still keeps the episode open.
+                hi = hi if hi < limit + k else limit + k
+                lo = lo if lo < limit + k else limit + k
+            s = hi if hi > lo else lo
+        if opened is None:
+            if s > limit:
+                opened, inside = i, 0
+        else:
+            inside = inside + 1 if s <= limit else 0
+            if inside >= rearm_days:
+                episodes.append((opened, i))
+                opened = None
+                t = 0
+                e = hi = lo = 0.0
+    if opened is not None:
+        episodes.append((opened, None))
+    return episodes
+
+
+@lru_cache(maxsize=32)
+def _ewma_sd_table(lam: float, length: int) -> list[float]:
+    return [1.0] + [ewma_sd(lam, t) for t in range(1, length)]
+
+
+def calibrate(
+    baseline: Baseline,
+    *,
+    method: str = "ewma",
+    lam: float = 0.2,
+    k: float = 0.5,
+    budget_per_year: float = 1.0,
+    runs: int = 120,
+    horizon: int = 365,
+    seed: int = 0,
+) -> Calibration:
+    """Choose the control limit by simulation so that false alarms match the budget.
+
+    Each run draws a truth as plausible as the baseline allows (weekday rates from
+    N(p̂_w, Var p̂_w), τ² from :func:`tau2_draw`), simulates ``horizon`` in-control days from
+    it (volumes resampled from the baseline's weekdays) and standardises them with the
+    *estimated* baseline, exactly as the detector will. The limit is then found by bisection
+    so that the episodes :func:`change_episodes` opens, per 365 simulated days, equal
+    ``budget_per_year`` (default 1: an ARL₀ of about a year). Counting every alarm rather
+    than the mean time to the first one matters: with an uncertain baseline the alarms
+    concentrate in the unlucky runs, and it is their rate the budget promises. The
+    uncertainty of a short baseline is thus paid for in a wider limit instead of in false
+    alarms. Deterministic for a given seed.
+    """
+    return _calibrate_cached(baseline, method, lam, k, float(budget_per_year), runs, horizon, seed)
+
+
+@lru_cache(maxsize=256)
+def _calibrate_cached(
+    baseline: Baseline,
+    method: str,
+    lam: float,
+    k: float,
+    budget: float,
+    runs: int,
+    horizon: int,
+    seed: int,
+) -> Calibration:
+    rng = random.Random(seed)
+    open_days = set(baseline.weekdays)
+    paths: list[list[float]] = []
+    for _ in range(runs):
+        # A truth as plausible as the baseline allows; the detector keeps the estimate it has.
+        tau = math.sqrt(tau2_draw(baseline, rng))
+        rates = [
+            min(max(rng.gauss(p, math.sqrt(v)), 0.0), 1.0)
+            for p, v in zip(baseline.rates, baseline.rate_var, strict=True)
+        ]
+        start = rng.randrange(WEEKDAYS)
+        path = []
+        for i in range(start, start + horizon):
+            w = i % WEEKDAYS
+            if w not in open_days:
+                continue  # e.g. closed on Sundays: the budget is per calendar year
+            n = rng.choice(baseline.volumes[w])
+            path.append(baseline.standardise(w, simulate_day(rng, rates[w], tau, n), n))
+        paths.append(path)
+
+    years = runs * horizon / 365
+
+    def rate(limit: float, stop_above: float = math.inf) -> float:
+        alarms = 0
+        for p in paths:
+            alarms += len(change_episodes(p, method=method, lam=lam, k=k, limit=limit))
+            if alarms > stop_above * years:
+                break  # already over: bisection only needs the comparison
+        return alarms / years
+
+    lo, hi = 1.0, 8.0
+    for _ in range(12):
+        mid = (lo + hi) / 2
+        if rate(mid, stop_above=budget) > budget:
+            lo = mid
+        else:
+            hi = mid
+    return Calibration(
+        method=method,
+        lam=lam,
+        k=k,
+        limit=hi,
+        budget_per_year=budget,
+        alarms_per_year=rate(hi),
+        runs=runs,
+        horizon=horizon,
+    )
