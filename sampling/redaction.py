@@ -56,19 +56,22 @@ IBAN_LENGTHS: dict[str, int] = {
     "VA": 22, "VG": 24, "XK": 20,
 }  # fmt: skip
 
-_EMAIL_RE = re.compile(r"[\w.%+-]+@(?:[\w-]+\.)+[^\W\d_]{2,}\b")
+# Lengths are bounded (RFC 5321: 64 for the local part, 63 per label) so that long tokens
+# without an "@" cannot make the scan quadratic.
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,63}\b")
 _IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
 # Maximal runs of digits joined by single spaces or dashes.
 _DIGIT_RUN_RE = re.compile(r"\d+(?:[ -]\d+)*")
 _CONTIGUOUS_RE = re.compile(r"\d+")
 # A phone-number candidate: optional "+", digit groups or "(0)"/"(415)" groups joined by at
-# most one separator. Atomic so that it is always the longest run; the lookarounds make sure
-# it is not the tail or head of a longer token (a date's end, an amount's decimals).
+# most one separator. Atomic so that it is always the longest run; the lookbehinds make sure
+# it is not the tail of a longer token (a date's end, an amount's decimals). What follows it is
+# checked in Python, not with a lookahead, so that a failed candidate is not rescanned from
+# every position inside it (which made long digit lists quadratic).
 _PHONE_CANDIDATE_RE = re.compile(
     r"(?<![\w+])(?<!\d[.,])"
     r"(?>\+ ?)?"
     r"(?>(?:\(\d{1,5}\)|\d+)(?:[ .-]?(?:\(\d{1,5}\)|\d+))*)"
-    r"(?![\w@])"
 )
 _NANP_RE = re.compile(r"(?:1[ .-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[ .-]?[2-9]\d{2}[ .-]\d{4}")
 _NATIONAL_RE = re.compile(r"(?:\(0\d{1,4}\)|0\d*)(?:[ -]?(?:\(\d{1,5}\)|\d+))*")
@@ -155,41 +158,44 @@ def _iban_spans(text: str) -> list[tuple[int, int, str]]:
 
 def _card_spans(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
-    # Grouped numbers: windows of whole groups inside a run, longest first.
+    # Grouped numbers: windows of whole groups inside a run, the longest valid one from the
+    # leftmost group that starts one.
     for run in _DIGIT_RUN_RE.finditer(text):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in
                   _CONTIGUOUS_RE.finditer(run.group())]  # fmt: skip
         i = 0
         while i < len(groups):
             found = None
-            for j in range(len(groups) - 1, i, -1):
-                window = groups[i : j + 1]
-                if any(not 3 <= end - start <= 8 for start, end in window):
-                    continue
-                start, end = window[0][0], window[-1][1]
-                digits = re.sub(r"\D", "", text[start:end])
-                if not 13 <= len(digits) <= 19 or digits[0] == "0":
+            # Windows of 2+ whole groups of 3-8 digits, at most 19 digits: a handful per i.
+            digits = text[groups[i][0] : groups[i][1]]
+            last = len(groups) if 3 <= len(digits) <= 8 else i + 1
+            for j in range(i + 1, last):
+                group = text[groups[j][0] : groups[j][1]]
+                if not 3 <= len(group) <= 8:
+                    break
+                digits += group
+                if len(digits) > 19:
+                    break
+                start, end = groups[i][0], groups[j][1]
+                if len(digits) < 13 or digits[0] == "0":
                     continue
                 before = text[start - 1] if start else ""
                 after = text[end] if end < len(text) else ""
                 if before.isalnum() or before == "+" or after.isalnum():
                     continue
                 if luhn_valid(digits):
-                    found = (start, end, j)
-                    break
+                    found = (start, end, j)  # keep looking: the longest valid window wins
             if found:
                 spans.append((found[0], found[1], CARD))
                 i = found[2] + 1
             else:
                 i += 1
-    # Contiguous runs: never leave a Luhn-valid 13-19 digit run behind.
-    covered = [(s, e) for s, e, _ in spans]
+    # Contiguous runs: never leave a Luhn-valid 13-19 digit run behind. (Grouped windows are
+    # made of groups of at most 8 digits, so they never overlap these.)
     for match in _CONTIGUOUS_RE.finditer(text):
         start, end = match.span()
         digits = match.group()
         if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
-            continue
-        if any(s <= start and end <= e for s, e in covered):
             continue
         if start and text[start - 1] == "+" and len(digits) <= 15:
             spans.append((start - 1, end, PHONE))
@@ -212,11 +218,13 @@ def _is_phone(candidate: str) -> bool:
 
 
 def _phone_spans(text: str) -> list[tuple[int, int, str]]:
-    return [
-        (m.start(), m.end(), PHONE)
-        for m in _PHONE_CANDIDATE_RE.finditer(text)
-        if _is_phone(m.group())
-    ]
+    spans: list[tuple[int, int, str]] = []
+    for match in _PHONE_CANDIDATE_RE.finditer(text):
+        end = match.end()
+        glued = end < len(text) and (text[end].isalnum() or text[end] in "_@")
+        if not glued and _is_phone(match.group()):
+            spans.append((match.start(), end, PHONE))
+    return spans
 
 
 _PASSES = (_email_spans, _iban_spans, _card_spans, _phone_spans)

@@ -1,6 +1,7 @@
 """Personal data never survives redaction; ordinary numbers do."""
 
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -194,3 +195,23 @@ def test_output_never_holds_a_luhn_valid_card_length_run(text):
     once, _ = redact(text)
     for run in re.findall(r"\d+", once):
         assert not (13 <= len(run) <= 19 and luhn_valid(run)), run
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 100_000,
+        "1 " * 50_000 + "x",
+        "123 " * 25_000 + "x",
+        "a" * 100_000 + "@",
+        "a." * 50_000 + "@b.com",
+        "+1 " * 30_000 + "x",
+        "DE89 " * 20_000,
+    ],
+    ids=["digits", "digit-list", "group-list", "long-word", "dotted", "plus-list", "iban-starts"],
+)
+def test_long_adversarial_text_is_redacted_in_linear_time(text):
+    # Transcripts come from outside; a quadratic scan of these 100 kB inputs took minutes.
+    started = time.perf_counter()
+    redact(text)
+    assert time.perf_counter() - started < 3
