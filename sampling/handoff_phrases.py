@@ -83,7 +83,9 @@ class _Language:
             for match in pattern.finditer(normalised_text):
                 # The window includes the match itself, so that a negation overlapping the
                 # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
-                before = normalised_text[: match.start()].split()[-NEGATION_WINDOW_WORDS:]
+                start = match.start()
+                preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
+                before = preceding.split()[-NEGATION_WINDOW_WORDS:]
                 window = " ".join([*before, match.group()])
                 if not any(neg.search(window) for neg in self.negations):
                     return True

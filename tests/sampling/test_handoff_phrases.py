@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import time
 from itertools import islice
 from pathlib import Path
 
@@ -244,3 +245,10 @@ def test_redaction_leaves_ordinary_star_text_alone(star_transcripts):
     assert changed
     assert all(new == old.replace("9931939443153", "[CARD]") for old, new in changed)
     assert len(changed) / len(texts) < 0.005
+
+
+def test_long_negated_text_is_checked_quickly():
+    text = "I don't need to talk to a human. " * 5_000
+    started = time.perf_counter()
+    assert not asked_for_human(text)
+    assert time.perf_counter() - started < 3
