@@ -1,0 +1,175 @@
+"""Did the customer ask for a human? A multilingual phrase matcher over customer turns.
+
+Used as a sampling signal beside the ``human_requested`` field (FORMATS.md §1): a conversation
+where the customer asked for a human but was not escalated is a targeted sampling stratum.
+
+The phrase lists live in ``sampling/data/handoff_phrases.yaml`` (en, sv, de, fr, es, nl, pt),
+with the phrase syntax documented there; an organization adds its own through
+``extra_phrases``. Matching is done on normalised text (case-folded, accents removed,
+punctuation turned into spaces) with whole-word boundaries, so "humanly" or "human resources"
+do not match "human", and "Prata med en MÄNNISKA!" matches "prata med en människa".
+
+Honest limitations: this is phrase matching, not understanding. It misses paraphrases that are
+not listed ("is there anybody at your end who can actually help"), misspellings ("talk to a
+humna"), and requests spread over two turns. Negation is only recognised when a listed
+negation ("don't need", "no need", "je suis") occurs in the four words right before the phrase
+(or overlaps it),
+so "I never said I wanted to talk to a human" still counts. Quoted speech ("the agent said
+'speak to a manager'") counts. Treat the result as a signal to sample on, not as a verdict.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import cache, lru_cache
+from pathlib import Path
+
+import yaml
+
+DATA_FILE = Path(__file__).parent / "data" / "handoff_phrases.yaml"
+NEGATION_WINDOW_WORDS = 4
+CUSTOMER_ROLE = "customer"
+
+
+def normalise(text: str) -> str:
+    """Case-fold, strip accents, and keep only letters and digits separated by single spaces."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    without_marks = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]|_", " ", without_marks).split())
+
+
+def _word_pattern(word: str) -> str:
+    return re.escape(normalise(word.replace("_", " ")))
+
+
+def compile_phrase(phrase: str) -> re.Pattern[str]:
+    """Compile one phrase of the data-file syntax to a regex over normalised text.
+
+    Raises ValueError for an empty phrase or one that ends with an optional word.
+    """
+    tokens = phrase.split()
+    if not tokens:
+        raise ValueError("empty phrase")
+    parts: list[str] = []
+    for position, token in enumerate(tokens):
+        optional = token.endswith("?")
+        token = token.removesuffix("?")
+        if token.startswith("(") and token.endswith(")"):
+            alternatives = [a for a in token[1:-1].split("|") if normalise(a.replace("_", " "))]
+        else:
+            alternatives = [token]
+        if not alternatives or not all(_word_pattern(a) for a in alternatives):
+            raise ValueError(f"phrase {phrase!r}: word {position + 1} is empty after normalising")
+        group = "(?:" + "|".join(_word_pattern(a) for a in alternatives) + ")"
+        last = position == len(tokens) - 1
+        if optional and last:
+            raise ValueError(f"phrase {phrase!r}: the last word cannot be optional")
+        if last:
+            parts.append(group)
+        elif optional:
+            parts.append(f"(?:{group} )?")
+        else:
+            parts.append(f"{group} ")
+    return re.compile(r"(?<!\S)" + "".join(parts) + r"(?!\S)")
+
+
+class _Language:
+    def __init__(self, phrases: Iterable[str], negations: Iterable[str]) -> None:
+        self.phrases = [compile_phrase(p) for p in phrases]
+        self.negations = [compile_phrase(n) for n in negations]
+
+    def matches(self, normalised_text: str) -> bool:
+        for pattern in self.phrases:
+            for match in pattern.finditer(normalised_text):
+                # The window includes the match itself, so that a negation overlapping the
+                # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
+                start = match.start()
+                preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
+                before = preceding.split()[-NEGATION_WINDOW_WORDS:]
+                window = " ".join([*before, match.group()])
+                if not any(neg.search(window) for neg in self.negations):
+                    return True
+        return False
+
+
+@lru_cache(maxsize=1)
+def _load() -> dict[str, dict[str, list[str]]]:
+    with DATA_FILE.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return {
+        language: {
+            "phrases": list(entry.get("phrases") or []),
+            "negations": list(entry.get("negations") or []),
+        }
+        for language, entry in data.items()
+    }
+
+
+@cache
+def _builtin(language: str) -> _Language:
+    entry = _load()[language]
+    return _Language(entry["phrases"], entry["negations"])
+
+
+@lru_cache(maxsize=256)
+def _extra(code: str, phrases: tuple[str, ...], negations: tuple[str, ...]) -> _Language:
+    return _Language(phrases, negations)
+
+
+def languages() -> list[str]:
+    """The languages with a built-in phrase list."""
+    return sorted(_load())
+
+
+def _base_language(language: str | None) -> str | None:
+    if not language:
+        return None
+    base = language.replace("_", "-").split("-")[0].casefold()
+    return base if base in _load() else None
+
+
+def asked_for_human(
+    text: str,
+    language: str | None = None,
+    extra_phrases: Mapping[str, list[str]] | None = None,
+) -> bool:
+    """True if ``text`` (one customer turn) asks to be handed to a human.
+
+    ``language`` is a BCP 47 tag (``es-MX`` uses the ``es`` list). When it is None or has no
+    built-in list, every language is tried. ``extra_phrases`` maps a language code to more
+    phrases in the data-file syntax (an organization's own wording); they use that language's
+    negations, and are tried whenever that language is.
+    """
+    normalised = normalise(text)
+    if not normalised:
+        return False
+    base = _base_language(language)
+    known = languages()
+    extra = dict(extra_phrases or {})
+    candidates = [base] if base is not None else sorted(set(known) | set(extra))
+    for code in candidates:
+        if code in known and _builtin(code).matches(normalised):
+            return True
+        if extra.get(code):
+            negations = _load()[code]["negations"] if code in known else []
+            if _extra(code, tuple(extra[code]), tuple(negations)).matches(normalised):
+                return True
+    return False
+
+
+def conversation_asked_for_human(
+    messages: Iterable[Mapping],
+    language: str | None = None,
+    extra: Mapping[str, list[str]] | None = None,
+) -> bool:
+    """True if any customer turn of a transcript (FORMATS.md §1 ``messages``) asks for a human.
+
+    AI and human-agent turns are ignored: an AI saying "let me connect you to an agent" is
+    not the customer asking.
+    """
+    return any(
+        message.get("role") == CUSTOMER_ROLE
+        and isinstance(message.get("text"), str)
+        and asked_for_human(message["text"], language, extra)
+        for message in messages
+    )
