@@ -240,8 +240,15 @@ def _jsonl_open(raw: IO[bytes]) -> RecordReader:
 
 def _json_array_elements(raw: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
     """Stream the elements of a top-level JSON array: (line, text, value)."""
-    decoder = json.JSONDecoder()
     text = _text(raw)
+    try:
+        yield from _json_array_scan(text)
+    finally:
+        text.detach()  # keep `raw` open: the records pass reads it again
+
+
+def _json_array_scan(text: io.TextIOWrapper) -> Iterator[tuple[int, str, Any]]:
+    decoder = json.JSONDecoder()
     buffer = text.read(SNIFF_BYTES)
     pos = 0
     line = 1
