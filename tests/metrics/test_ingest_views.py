@@ -14,7 +14,7 @@ from metrics.samples import conversation_rows, rows_to_csv
 from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.usefixtures("media_root")
+pytestmark = pytest.mark.usefixtures("media_root", "celery_eager")
 
 
 def _operation_list_stub(request):
