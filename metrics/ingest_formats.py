@@ -22,6 +22,9 @@ from typing import IO, Any
 from accounts.errors import StoplineError
 
 GZIP_MAGIC = b"\x1f\x8b"
+# Bytes that are not UTF-8 after the checked head are decoded to U+FFFD; that row is rejected.
+INVALID_UTF8 = "\ufffd"
+INVALID_UTF8_REASON = "contains bytes that are not valid UTF-8"
 SNIFF_BYTES = 64 * 1024
 MAX_ORIGINAL_CHARS = 10_000
 MAX_JSON_ELEMENT_CHARS = 10 * 1024 * 1024
@@ -188,6 +191,9 @@ def _csv_open(raw: IO[bytes]) -> RecordReader:
             original = tap.take()
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue  # blank line
+            if INVALID_UTF8 in original:
+                yield Record(start, _truncate(original), None, INVALID_UTF8_REASON)
+                continue
             if len(fields) != len(columns):
                 yield Record(
                     start,
@@ -209,6 +215,8 @@ def _original_json(obj: dict[str, Any], text: str) -> str:
 
 
 def _json_record(line: int, text: str) -> Record:
+    if INVALID_UTF8 in text:
+        return Record(line, _truncate(text.strip())[:500], None, INVALID_UTF8_REASON)
     try:
         obj = json.loads(text)
     except ValueError as exc:
@@ -216,6 +224,7 @@ def _json_record(line: int, text: str) -> Record:
         return Record(line, _truncate(text.strip())[:500], None, f"not valid JSON: {exc}")
     if not isinstance(obj, dict):
         return Record(line, _truncate(text.strip()), None, "not a JSON object")
+    obj = {str(k).strip().lower(): v for k, v in obj.items()}
     return Record(line, _original_json(obj, text), obj)
 
 
@@ -328,6 +337,7 @@ def _json_array_open(raw: IO[bytes]) -> RecordReader:
     def records() -> Iterator[Record]:
         for line, element, value in _json_array_elements(raw):
             if isinstance(value, dict):
+                value = {str(k).strip().lower(): v for k, v in value.items()}
                 yield Record(line, _original_json(value, element), value)
             else:
                 yield Record(line, _truncate(element), None, "not a JSON object")
@@ -408,15 +418,14 @@ def _text_field(value: Any, *, max_length: int) -> str:
 
 def digest(values: tuple) -> str:
     """A short fingerprint of a cleaned row: two rows with equal digests say the same."""
-    data = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.blake2b(data.encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(repr(values).encode(), digest_size=12).hexdigest()
 
 
 def conversation_clean(
     data: dict[str, Any], *, tz: tzinfo
 ) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
-    """Check one conversation row; returns the cleaned row or the (column, reason) errors."""
-    data = {str(k).strip().lower(): v for k, v in data.items()}
+    """Check one conversation row (keys lower-case, as the readers give them); returns the
+    cleaned row or the (column, reason) errors."""
     errors: list[tuple[str, str]] = []
     row: dict[str, Any] = {}
 
@@ -495,8 +504,6 @@ def conversation_clean(
     known = set(CONVERSATION_REQUIRED) | set(CONVERSATION_OPTIONAL) | {TRANSCRIPT_COLUMN}
     row["metadata"] = {k: v for k, v in data.items() if k not in known and not _blank(v)}
 
-    if any(isinstance(v, str) and "\ufffd" in v for v in data.values()):
-        errors.append(("", "contains bytes that are not valid UTF-8"))
     if errors:
         return None, errors
     return row, []
@@ -514,14 +521,13 @@ def conversation_digest(row: dict[str, Any]) -> str:
             row["language"],
             row["csat"],
             row["topic"],
-            row["metadata"],
+            sorted(row["metadata"].items()),
         )
     )
 
 
 def daily_clean(data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """Check one daily-aggregate row (FORMATS.md §2)."""
-    data = {str(k).strip().lower(): v for k, v in data.items()}
     errors: list[tuple[str, str]] = []
     row: dict[str, Any] = {}
     for column in DAILY_REQUIRED:

@@ -448,3 +448,13 @@ def test_re_executing_an_interrupted_run_reaches_the_same_end_state(personas, mo
     assert run.report_line == f"{good} ingested, 0 updated, {len(bad)} rejected"
     assert RejectedRow.objects.filter(run=run).count() == len(bad)
     assert Conversation.objects.count() == good
+
+
+def test_a_row_with_bytes_that_are_not_utf8_is_rejected_alone(personas):
+    head = rows_to_csv(list(conversation_rows(1000))).encode()
+    assert len(head) > 64 * 1024  # past the head that is checked as a whole
+    bad = b"c-bad,2025-01-01T10:00:00Z,simple,\xff\xfe,,,,,,\n"
+    run = ingest(personas.operation, head + bad)
+
+    assert run.report_line == "1000 ingested, 0 updated, 1 rejected"
+    assert RejectedRow.objects.get(run=run).reason == "contains bytes that are not valid UTF-8"
