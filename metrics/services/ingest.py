@@ -10,6 +10,9 @@ idempotent by natural key and only write rows whose values change, so:
 - re-ingesting the same file (a new run) reports `0 ingested, 0 updated, K rejected`, where K
   are the same bad rows again; accepted rows that change nothing (and identical duplicates in
   the file) count as neither ingested nor updated;
+- an optional value left empty never erases a known one: sending the first export again after
+  the later one that filled in `resolved_first_contact` changes nothing (to correct a value,
+  send the new value);
 - re-executing a run after a crash (worker killed) resumes from scratch and ends in the same
   state with the same report, because the report is counted from the rows' run ids at the end.
 
@@ -283,6 +286,10 @@ _STAGE_COLUMNS = [
     ("metadata", "jsonb"),
 ]
 _VALUE_COLUMNS = [name for name, _ in _STAGE_COLUMNS if name != "conversation_id"]
+# Optional values left empty mean "not known (here)": they never erase a known value, so a file
+# sent again after a later one filled in resolved_first_contact changes nothing.
+_KEEP_IF_NULL = {"resolved_first_contact", "human_requested", "csat"}
+_KEEP_IF_EMPTY = {"channel", "language", "topic"}
 
 
 class _ConversationIngester:
@@ -309,8 +316,20 @@ class _ConversationIngester:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.seen_table}")
 
-    def _differs(self, left: str, right: str) -> str:
-        return " OR ".join(f"{left}.{c} {self.distinct} {right}.{c}" for c in _VALUE_COLUMNS)
+    @staticmethod
+    def _incoming(current: str, new: str, column: str) -> str:
+        """The value a row gets: an empty optional value keeps the known one."""
+        if column in _KEEP_IF_NULL:
+            return f"COALESCE({new}.{column}, {current}.{column})"
+        if column in _KEEP_IF_EMPTY:
+            return f"COALESCE(NULLIF({new}.{column}, ''), {current}.{column})"
+        return f"{new}.{column}"
+
+    def _differs(self, current: str, new: str) -> str:
+        return " OR ".join(
+            f"{current}.{c} {self.distinct} {self._incoming(current, new, c)}"
+            for c in _VALUE_COLUMNS
+        )
 
     def apply(self, records: list[Record], *, attempt: int) -> int:
         rejects: list[RejectedRow] = []
@@ -399,7 +418,7 @@ class _ConversationIngester:
         )
         dates = {_as_date(d) for (d,) in cursor.fetchall()}
         names = ["conversation_id", *_VALUE_COLUMNS]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _VALUE_COLUMNS)
+        updates = ", ".join(f"{c} = {self._incoming(table, 'excluded', c)}" for c in _VALUE_COLUMNS)
         cursor.execute(
             f"INSERT INTO {table} (operation_id, {', '.join(names)}, created_by_run_id, "  # noqa: S608
             f"changed_by_run_id) SELECT %s, {', '.join(names)}, %s, %s FROM {stage} WHERE true "

@@ -458,3 +458,29 @@ def test_a_row_with_bytes_that_are_not_utf8_is_rejected_alone(personas):
 
     assert run.report_line == "1000 ingested, 0 updated, 1 rejected"
     assert RejectedRow.objects.get(run=run).reason == "contains bytes that are not valid UTF-8"
+
+
+def test_an_empty_value_never_erases_a_known_one(personas):
+    row = {
+        "conversation_id": "k1",
+        "started_at": "2025-01-05T12:00:00Z",
+        "complexity": "complex",
+        "escalated": "no",
+        "resolved_first_contact": "",
+        "csat": "",
+        "topic": "refund",
+    }
+    first = rows_to_csv([row])
+    ingest(personas.operation, first)
+    later = ingest(
+        personas.operation, rows_to_csv([dict(row, resolved_first_contact="no", csat="2")])
+    )
+    assert later.report_line == "0 ingested, 1 updated, 0 rejected"
+
+    again = ingest(personas.operation, first)
+
+    assert again.report_line == "0 ingested, 0 updated, 0 rejected"
+    k1 = Conversation.objects.get(conversation_id="k1")
+    assert (k1.resolved_first_contact, k1.csat, k1.topic) == (False, 2, "refund")
+    day = DailyAggregate.objects.get(operation=personas.operation)
+    assert (day.resolved_known, day.resolved_first_contact, day.csat_count) == (1, 0, 1)
