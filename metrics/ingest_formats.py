@@ -159,6 +159,12 @@ class _LineTap:
         return text
 
 
+def _csv_line(fields: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
 def _csv_open(raw: IO[bytes]) -> RecordReader:
     tap = _LineTap(iter(_text(raw)))
     reader = csv.reader(tap, strict=False)
@@ -177,6 +183,8 @@ def _csv_open(raw: IO[bytes]) -> RecordReader:
         if column in seen:
             raise FileRejected(f"The column {column!r} appears twice in the header.")
         seen.add(column)
+
+    transcript_at = columns.index(TRANSCRIPT_COLUMN) if TRANSCRIPT_COLUMN in columns else None
 
     def records() -> Iterator[Record]:
         while True:
@@ -202,6 +210,9 @@ def _csv_open(raw: IO[bytes]) -> RecordReader:
                     f"has {len(fields)} fields, the header has {len(columns)}",
                 )
                 continue
+            if transcript_at is not None:  # a transcript column: keep its text out
+                kept = fields[:transcript_at] + fields[transcript_at + 1 :]
+                original = _csv_line(kept)
             yield Record(start, _truncate(original), dict(zip(columns, fields, strict=True)))
 
     return RecordReader(format="csv", columns=columns, records=records(), raw=raw)

@@ -484,3 +484,16 @@ def test_an_empty_value_never_erases_a_known_one(personas):
     assert (k1.resolved_first_contact, k1.csat, k1.topic) == (False, 2, "refund")
     day = DailyAggregate.objects.get(operation=personas.operation)
     assert (day.resolved_known, day.resolved_first_contact, day.csat_count) == (1, 0, 1)
+
+
+def test_a_transcript_column_in_csv_is_kept_out_of_metadata_and_rejected_text(personas):
+    content = (
+        "conversation_id,started_at,complexity,escalated,messages\n"
+        'c1,2025-01-05T12:00:00Z,simple,no,"customer: my IBAN is SE35 5000 0000 0549 1000 0003"\n'
+        'c2,2025-01-05T12:00:00Z,simple,perhaps,"customer: mail me at a@b.se"\n'
+    )
+    run = ingest(personas.operation, content)
+
+    assert run.report_line == "1 ingested, 0 updated, 1 rejected"
+    assert Conversation.objects.get().metadata == {}
+    assert RejectedRow.objects.get().original == "c2,2025-01-05T12:00:00Z,simple,perhaps"
