@@ -223,8 +223,8 @@ def ingestion_run_execute(
         return _run_finish(
             run,
             status=IngestionRun.Status.FAILED,
-            error=f"The file could not be read to the end ({exc}); rows before line "
-            f"{run.total + 2} were ingested. Fix the file and send it again.",
+            error=f"The file could not be read to the end ({exc}); its first {run.total} rows "
+            "were ingested. Fix the file and send it again.",
         )
     except OperationalError:
         raise  # transient: the task retries and claims the run again

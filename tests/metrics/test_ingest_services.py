@@ -497,3 +497,17 @@ def test_a_transcript_column_in_csv_is_kept_out_of_metadata_and_rejected_text(pe
     assert run.report_line == "1 ingested, 0 updated, 1 rejected"
     assert Conversation.objects.get().metadata == {}
     assert RejectedRow.objects.get().original == "c2,2025-01-05T12:00:00Z,simple,perhaps"
+
+
+def test_a_gzip_file_cut_short_fails_after_keeping_its_complete_chunks(personas, monkeypatch):
+    from metrics.services import ingest as service
+
+    monkeypatch.setattr(service, "CHUNK_ROWS", 500)
+    compressed = gzip.compress(rows_to_csv(list(conversation_rows(5000, seed=9))).encode())
+    run = ingest(personas.operation, compressed[: len(compressed) * 3 // 4], name="cut.csv.gz")
+
+    assert run.status == "failed"
+    assert "could not be read to the end" in run.error
+    kept = Conversation.objects.filter(operation=personas.operation).count()
+    assert 0 < kept < 5000
+    assert f"its first {kept} rows were ingested" in run.error
