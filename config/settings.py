@@ -161,6 +161,11 @@ X_FRAME_OPTIONS = "DENY"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
+# Uploaded data files wait under MEDIA_ROOT/ingest/ until their ingestion run has finished.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Largest data file (upload page or REST body, as sent: a .gz counts compressed).
+STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,1 +1,14 @@
-urlpatterns: list = []
+from django.urls import path
+
+from metrics import views
+
+urlpatterns = [
+    path("<slug:slug>/ingest/", views.ingest_upload, name="ingest_upload"),
+    path("<slug:slug>/runs/", views.run_list, name="run_list"),
+    path("<slug:slug>/runs/<int:run_id>/", views.run_detail, name="run_detail"),
+    path(
+        "<slug:slug>/runs/<int:run_id>/rejects.csv",
+        views.run_rejects_csv,
+        name="run_rejects_csv",
+    ),
+]

@@ -108,3 +108,129 @@ def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     require_or_skip(os.path.exists(path), "Chromium is not installed (/usr/bin/chromium)")
     return path
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded files go to a fresh directory per test."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return settings.MEDIA_ROOT
+
+
+def _redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def celery_worker(django_db_setup, media_root, tmp_path):
+    """Start real Celery worker processes on Redis against the pytest TEST database.
+
+    Returns a function that starts one worker (solo pool) and waits until it is ready; every
+    worker started is killed at teardown. Tests using it need
+    @pytest.mark.django_db(transaction=True) so that the worker sees their rows.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+    from urllib.parse import quote
+
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    from config.celery import app
+
+    require_or_skip(
+        connection.vendor == "postgresql",
+        "service tests need PostgreSQL (DATABASE_URL=postgres://...)",
+    )
+    redis_url = os.environ.get("REDIS_URL", "")
+    require_or_skip(
+        bool(redis_url) and _redis_reachable(redis_url),
+        f"service tests need Redis (REDIS_URL={redis_url or 'unset'} is not reachable)",
+    )
+    redis.Redis.from_url(redis_url).flushdb()  # no messages left over from earlier runs
+
+    db = settings.DATABASES["default"]
+    credentials = quote(db.get("USER") or "")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"])
+    database_url = (
+        f"postgres://{credentials}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+        f"/{db['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "MEDIA_ROOT": str(media_root),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    celery_bin = str(Path(sys.executable).parent / "celery")
+    base_dir = str(settings.BASE_DIR)
+    processes: list[subprocess.Popen] = []
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    app.conf.broker_url = redis_url
+    app.conf.result_backend = redis_url
+
+    def start(timeout: float = 30.0) -> subprocess.Popen:
+        log_path = tmp_path / f"worker-{len(processes)}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    celery_bin,
+                    "-A",
+                    "config",
+                    "worker",
+                    "-l",
+                    "info",
+                    "-P",
+                    "solo",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-n",
+                    f"test-{uuid.uuid4().hex[:8]}@%h",
+                ],
+                cwd=base_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = log_path.read_text(errors="replace")
+            if " ready." in text:
+                return process
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in-process even when REDIS_URL is set (the service-test environment)."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

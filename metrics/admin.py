@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["conversation_id", "operation", "local_date", "complexity", "escalated"]
+    list_filter = ["operation", "complexity", "escalated", "resolved_first_contact"]
+    search_fields = ["conversation_id"]
+    date_hierarchy = "local_date"
+    list_select_related = ["operation"]
+    show_full_result_count = False
+
+
+@admin.register(DailyAggregate)
+class DailyAggregateAdmin(admin.ModelAdmin):
+    list_display = ["operation", "date", "segment", "conversations", "escalated", "source"]
+    list_filter = ["operation", "segment", "source"]
+    date_hierarchy = "date"
+    list_select_related = ["operation"]
+
+
+@admin.register(IngestionRun)
+class IngestionRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "operation",
+        "kind",
+        "file_name",
+        "status",
+        "ingested",
+        "updated",
+        "rejected",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "via", "operation"]
+    search_fields = ["file_name", "sha256"]
+    readonly_fields = [f.name for f in IngestionRun._meta.fields]
+    list_select_related = ["operation"]
+
+
+@admin.register(RejectedRow)
+class RejectedRowAdmin(admin.ModelAdmin):
+    list_display = ["run", "line", "column", "reason"]
+    list_select_related = ["run"]
+    readonly_fields = ["run", "line", "column", "reason", "original"]

@@ -1,0 +1,595 @@
+"""Reading and checking the files of FORMATS.md §1 (conversations) and §2 (daily aggregates).
+
+Files are streamed: `records_open` returns the header (the CSV header or the first JSON object's
+keys) and an iterator of `Record`s, so a file of a million rows is never held in memory.
+Whole-file problems (not CSV/JSON Lines, empty, a required column missing) raise `FileRejected`
+before the first record is yielded; row problems are returned per row by the `*_clean`
+functions as `(column, reason)` pairs.
+"""
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import IO, Any
+
+from accounts.errors import StoplineError
+
+GZIP_MAGIC = b"\x1f\x8b"
+# Bytes that are not UTF-8 after the checked head are decoded to U+FFFD; that row is rejected.
+INVALID_UTF8 = "\ufffd"
+INVALID_UTF8_REASON = "contains bytes that are not valid UTF-8"
+SNIFF_BYTES = 64 * 1024
+MAX_ORIGINAL_CHARS = 10_000
+MAX_JSON_ELEMENT_CHARS = 10 * 1024 * 1024
+
+CONVERSATION_REQUIRED = ["conversation_id", "started_at", "complexity", "escalated"]
+CONVERSATION_OPTIONAL = [
+    "resolved_first_contact",
+    "human_requested",
+    "channel",
+    "language",
+    "csat",
+    "topic",
+]
+# Transcripts: accepted in JSON Lines, never kept in metadata or in rejected rows' text.
+TRANSCRIPT_COLUMN = "messages"
+DAILY_REQUIRED = ["date", "segment", "conversations", "escalated"]
+DAILY_OPTIONAL = ["resolved_first_contact", "human_requested", "csat_sum", "csat_count"]
+SEGMENTS = ("simple", "complex")
+
+TRUE_WORDS = {"true", "1", "yes", "y"}
+FALSE_WORDS = {"false", "0", "no", "n"}
+BOOLEAN_HELP = "use true/false, 1/0, yes/no or y/n"
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+INTEGER_RE = re.compile(r"^[+]?\d+$")
+
+
+class FileRejected(StoplineError):
+    """The whole file is unusable; nothing of it is written."""
+
+    code = "file_rejected"
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int  # line of the file where the record starts (the CSV header is line 1)
+    original: str  # the record's text as sent (transcripts left out), for quarantine
+    data: dict[str, Any] | None  # None when the record could not be parsed at all
+    error: str = ""
+
+
+class RecordReader:
+    """A parsed header plus a one-pass iterator of records; `position()` is bytes read."""
+
+    def __init__(
+        self, *, format: str, columns: list[str], records: Iterator[Record], raw: IO[bytes]
+    ) -> None:
+        self.format = format
+        self.columns = columns
+        self.records = records
+        self._raw = raw
+
+    def position(self) -> int:
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+
+def records_open(raw: IO[bytes], *, name: str = "") -> RecordReader:
+    """Sniff the format (gzip by magic bytes, JSON by the first character) and open it."""
+    head = _sniff(raw)
+    lowered = name.lower().removesuffix(".gz")
+    stripped = head.lstrip()
+    if not stripped:
+        raise FileRejected("The file is empty: no header and no rows.")
+    if stripped[0] == "{":
+        return _jsonl_open(raw)
+    if stripped[0] == "[":
+        return _json_array_open(raw)
+    if lowered.endswith((".jsonl", ".ndjson", ".json")):
+        raise FileRejected(
+            "The file is named like JSON Lines but its first line is not a JSON object."
+        )
+    return _csv_open(raw)
+
+
+def _binary(raw: IO[bytes]) -> IO[bytes]:
+    raw.seek(0)
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    return raw
+
+
+def _text(raw: IO[bytes]) -> io.TextIOWrapper:
+    # Invalid bytes after the checked head become U+FFFD and that row is rejected.
+    return io.TextIOWrapper(_binary(raw), encoding="utf-8-sig", errors="replace", newline="")
+
+
+def _sniff(raw: IO[bytes]) -> str:
+    try:
+        head = _binary(raw).read(SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        raise FileRejected("The file looks gzip-compressed but cannot be decompressed.") from exc
+    raw.seek(0)
+    if b"\x00" in head:
+        raise FileRejected("The file is binary, not CSV or JSON Lines text.")
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        return decoder.decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise FileRejected(
+            f"The file is not UTF-8 text (CSV or JSON Lines): bad byte at offset {exc.start}."
+        ) from exc
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= MAX_ORIGINAL_CHARS else text[:MAX_ORIGINAL_CHARS] + "…"
+
+
+class _LineTap:
+    """Feeds lines to csv.reader and remembers them, to keep each record's original text."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.buffer: list[str] = []
+        self.line = 0
+
+    def __iter__(self) -> "_LineTap":
+        return self
+
+    def __next__(self) -> str:
+        text = next(self._lines)
+        self.buffer.append(text)
+        self.line += 1
+        return text
+
+    def take(self) -> str:
+        text = "".join(self.buffer).rstrip("\r\n")
+        self.buffer.clear()
+        return text
+
+
+def _csv_line(fields: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
+def _csv_open(raw: IO[bytes]) -> RecordReader:
+    tap = _LineTap(iter(_text(raw)))
+    reader = csv.reader(tap, strict=False)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise FileRejected("The file is empty: no header and no rows.") from exc
+    except csv.Error as exc:
+        raise FileRejected(f"The file is not CSV: {exc}.") from exc
+    tap.take()
+    columns = [c.strip().lower() for c in header]
+    if not any(columns):
+        raise FileRejected("The first line is empty; it must be the CSV header.")
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise FileRejected(f"The column {column!r} appears twice in the header.")
+        seen.add(column)
+
+    transcript_at = columns.index(TRANSCRIPT_COLUMN) if TRANSCRIPT_COLUMN in columns else None
+
+    def records() -> Iterator[Record]:
+        while True:
+            start = tap.line + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield Record(start, _truncate(tap.take()), None, f"not valid CSV: {exc}")
+                continue
+            original = tap.take()
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # blank line
+            if INVALID_UTF8 in original:
+                yield Record(start, _truncate(original), None, INVALID_UTF8_REASON)
+                continue
+            if len(fields) != len(columns):
+                yield Record(
+                    start,
+                    _truncate(original),
+                    None,
+                    f"has {len(fields)} fields, the header has {len(columns)}",
+                )
+                continue
+            if transcript_at is not None:  # a transcript column: keep its text out
+                kept = fields[:transcript_at] + fields[transcript_at + 1 :]
+                original = _csv_line(kept)
+            yield Record(start, _truncate(original), dict(zip(columns, fields, strict=True)))
+
+    return RecordReader(format="csv", columns=columns, records=records(), raw=raw)
+
+
+def _original_json(obj: dict[str, Any], text: str) -> str:
+    if TRANSCRIPT_COLUMN in obj:
+        kept = {k: v for k, v in obj.items() if k != TRANSCRIPT_COLUMN}
+        return _truncate(json.dumps(kept, ensure_ascii=False))
+    return _truncate(text.strip())
+
+
+def _json_record(line: int, text: str) -> Record:
+    if INVALID_UTF8 in text:
+        return Record(line, _truncate(text.strip())[:500], None, INVALID_UTF8_REASON)
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        # The text may hold a transcript; keep only its start.
+        return Record(line, _truncate(text.strip())[:500], None, f"not valid JSON: {exc}")
+    if not isinstance(obj, dict):
+        return Record(line, _truncate(text.strip()), None, "not a JSON object")
+    obj = {str(k).strip().lower(): v for k, v in obj.items()}
+    return Record(line, _original_json(obj, text), obj)
+
+
+def _jsonl_open(raw: IO[bytes]) -> RecordReader:
+    text = _text(raw)
+    lines = ((n, s) for n, s in enumerate(text, start=1) if s.strip())
+    first = next(lines, None)
+    if first is None:
+        raise FileRejected("The file is empty: no rows.")
+    first_record = _json_record(*first)
+    if first_record.data is None:
+        raise FileRejected(f"The file is not JSON Lines: line {first[0]} is {first_record.error}.")
+    columns = [str(k).lower() for k in first_record.data]
+
+    def records() -> Iterator[Record]:
+        yield first_record
+        for number, line in lines:
+            yield _json_record(number, line)
+
+    return RecordReader(format="jsonl", columns=columns, records=records(), raw=raw)
+
+
+def _json_array_elements(raw: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
+    """Stream the elements of a top-level JSON array: (line, text, value)."""
+    text = _text(raw)
+    try:
+        yield from _json_array_scan(text)
+    finally:
+        text.detach()  # keep `raw` open: the records pass reads it again
+
+
+def _json_array_scan(text: io.TextIOWrapper) -> Iterator[tuple[int, str, Any]]:
+    decoder = json.JSONDecoder()
+    buffer = text.read(SNIFF_BYTES)
+    pos = 0
+    line = 1
+    eof = False
+
+    def refill() -> bool:
+        nonlocal buffer, pos, eof
+        if eof:
+            return False
+        more = text.read(SNIFF_BYTES)
+        if not more:
+            eof = True
+            return False
+        buffer = buffer[pos:] + more
+        pos = 0
+        return True
+
+    def skip_ws() -> str:
+        nonlocal pos, line
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                line += buffer[pos] == "\n"
+                pos += 1
+            if pos < len(buffer):
+                return buffer[pos]
+            if not refill():
+                return ""
+
+    if skip_ws() != "[":
+        raise FileRejected("The JSON body is not an array of objects.")
+    pos += 1
+    expect_value = True
+    first = True
+    while True:
+        char = skip_ws()
+        if char == "":
+            raise FileRejected("The JSON array is not closed: the file ends too early.")
+        if char == "]" and (first or not expect_value):
+            return
+        if not expect_value:
+            if char != ",":
+                raise FileRejected(f"The JSON array is broken near line {line}.")
+            pos += 1
+            expect_value = True
+            continue
+        while True:
+            try:
+                value, end = decoder.raw_decode(buffer, pos)
+            except json.JSONDecodeError as exc:
+                if len(buffer) - pos > MAX_JSON_ELEMENT_CHARS or not refill():
+                    raise FileRejected(
+                        f"The JSON array is broken near line {line}: {exc.msg}."
+                    ) from exc
+                continue
+            if end == len(buffer) and refill():
+                continue  # a number may go on in the next block
+            break
+        element = buffer[pos:end]
+        yield line, element, value
+        line += element.count("\n")
+        pos = end
+        expect_value = False
+        first = False
+
+
+def _json_array_open(raw: IO[bytes]) -> RecordReader:
+    # One cheap pass first so that a broken array is rejected before anything is written.
+    columns: list[str] = []
+    for index, (_, _, value) in enumerate(_json_array_elements(raw)):
+        if index == 0:
+            if not isinstance(value, dict):
+                raise FileRejected("The JSON body is not an array of objects.")
+            columns = [str(k).lower() for k in value]
+    if not columns:
+        raise FileRejected("The file is empty: the JSON array has no rows.")
+
+    def records() -> Iterator[Record]:
+        for line, element, value in _json_array_elements(raw):
+            if isinstance(value, dict):
+                value = {str(k).strip().lower(): v for k, v in value.items()}
+                yield Record(line, _original_json(value, element), value)
+            else:
+                yield Record(line, _truncate(element), None, "not a JSON object")
+
+    return RecordReader(format="json", columns=columns, records=records(), raw=raw)
+
+
+def kind_infer(columns: list[str]) -> str:
+    if "conversation_id" in columns:
+        return "conversations"
+    if "date" in columns and "segment" in columns:
+        return "daily"
+    raise FileRejected(
+        "Cannot tell what the file holds: its columns have neither conversation_id "
+        "(conversations) nor date and segment (daily aggregates)."
+    )
+
+
+def columns_check(columns: list[str], *, kind: str) -> None:
+    required = CONVERSATION_REQUIRED if kind == "conversations" else DAILY_REQUIRED
+    missing = [c for c in required if c not in columns]
+    if missing:
+        what = "conversations" if kind == "conversations" else "daily aggregates"
+        raise FileRejected(
+            f"The file lacks the required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} for {what} (found: {', '.join(columns) or 'none'})."
+        )
+
+
+# Row checks. CSV gives strings, JSON gives typed values: both are accepted.
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ValueError(f"{_show(value)} is not a boolean ({BOOLEAN_HELP})")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{_show(value)} is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and INTEGER_RE.match(value.strip()):
+        return int(value.strip())
+    raise ValueError(f"{_show(value)} is not an integer")
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return repr(text[:60])
+
+
+def _text_field(value: Any, *, max_length: int) -> str:
+    if _blank(value):
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ValueError("is not a string")
+    text = str(value).strip()
+    if len(text) > max_length:
+        raise ValueError(f"is longer than {max_length} characters")
+    return text
+
+
+def digest(values: tuple) -> str:
+    """A short fingerprint of a cleaned row: two rows with equal digests say the same."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=12).hexdigest()
+
+
+def conversation_clean(
+    data: dict[str, Any], *, tz: tzinfo
+) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Check one conversation row (keys lower-case, as the readers give them); returns the
+    cleaned row or the (column, reason) errors."""
+    errors: list[tuple[str, str]] = []
+    row: dict[str, Any] = {}
+
+    for column in CONVERSATION_REQUIRED:
+        if _blank(data.get(column)):
+            errors.append((column, "is required"))
+
+    value = data.get("conversation_id")
+    if not _blank(value):
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            errors.append(("conversation_id", "must be a string"))
+        else:
+            text = str(value).strip()
+            if len(text) > 200:
+                errors.append(("conversation_id", "is longer than 200 characters"))
+            row["conversation_id"] = text
+
+    value = data.get("started_at")
+    if not _blank(value):
+        started = None
+        if isinstance(value, str):
+            try:
+                started = datetime.fromisoformat(value.strip())
+            except ValueError:
+                started = None
+        if started is None:
+            errors.append(("started_at", f"{_show(value)} is not an ISO 8601 datetime"))
+        elif started.tzinfo is None or started.utcoffset() is None:
+            errors.append(
+                ("started_at", f"{_show(value)} has no offset (add +01:00 or Z, for example)")
+            )
+        else:
+            row["started_at"] = started
+            row["local_date"] = started.astimezone(tz).date()
+
+    value = data.get("complexity")
+    if not _blank(value):
+        word = value.strip().lower() if isinstance(value, str) else value
+        if word not in SEGMENTS:
+            errors.append(("complexity", f"{_show(value)} is not simple or complex"))
+        else:
+            row["complexity"] = word
+
+    for column in ("escalated", "resolved_first_contact", "human_requested"):
+        value = data.get(column)
+        if _blank(value):
+            row[column] = None
+            continue
+        try:
+            row[column] = _bool(value)
+        except ValueError as exc:
+            errors.append((column, str(exc)))
+
+    for column, max_length in (("channel", 50), ("language", 35), ("topic", 200)):
+        try:
+            row[column] = _text_field(data.get(column), max_length=max_length)
+        except ValueError as exc:
+            errors.append((column, str(exc)))
+    if row.get("language") and not LANGUAGE_RE.match(row["language"]):
+        errors.append(("language", f"{_show(row['language'])} is not a BCP 47 tag (like es-MX)"))
+
+    value = data.get("csat")
+    row["csat"] = None
+    if not _blank(value):
+        try:
+            csat = _int(value)
+        except ValueError as exc:
+            errors.append(("csat", str(exc)))
+        else:
+            if not 1 <= csat <= 5:
+                errors.append(("csat", f"{csat} is outside 1-5"))
+            row["csat"] = csat
+
+    # TODO(sampling): hand data[TRANSCRIPT_COLUMN] to the sampling app's redacting transcript
+    # store here. Until then transcripts are dropped: never stored, never logged.
+    known = set(CONVERSATION_REQUIRED) | set(CONVERSATION_OPTIONAL) | {TRANSCRIPT_COLUMN}
+    row["metadata"] = {k: v for k, v in data.items() if k not in known and not _blank(v)}
+
+    if errors:
+        return None, errors
+    return row, []
+
+
+def conversation_digest(row: dict[str, Any]) -> str:
+    return digest(
+        (
+            row["started_at"].isoformat(),
+            row["complexity"],
+            row["escalated"],
+            row["resolved_first_contact"],
+            row["human_requested"],
+            row["channel"],
+            row["language"],
+            row["csat"],
+            row["topic"],
+            sorted(row["metadata"].items()),
+        )
+    )
+
+
+def daily_clean(data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Check one daily-aggregate row (FORMATS.md §2)."""
+    errors: list[tuple[str, str]] = []
+    row: dict[str, Any] = {}
+    for column in DAILY_REQUIRED:
+        if _blank(data.get(column)):
+            errors.append((column, "is required"))
+
+    value = data.get("date")
+    if not _blank(value):
+        try:
+            if not isinstance(value, str) or len(value.strip()) != 10:
+                raise ValueError
+            row["date"] = date.fromisoformat(value.strip())
+        except ValueError:
+            errors.append(("date", f"{_show(value)} is not a date (YYYY-MM-DD)"))
+
+    value = data.get("segment")
+    if not _blank(value):
+        word = value.strip().lower() if isinstance(value, str) else value
+        if word not in SEGMENTS:
+            errors.append(("segment", f"{_show(value)} is not simple or complex"))
+        else:
+            row["segment"] = word
+
+    for column in ["conversations", "escalated", *DAILY_OPTIONAL]:
+        value = data.get(column)
+        row[column] = None
+        if _blank(value):
+            continue
+        try:
+            number = _int(value)
+        except ValueError as exc:
+            errors.append((column, str(exc)))
+            continue
+        if number < 0:
+            errors.append((column, f"{number} is negative"))
+        row[column] = number
+
+    n = row.get("conversations")
+    if n is not None:
+        for column in ("escalated", "resolved_first_contact", "human_requested", "csat_count"):
+            if row.get(column) is not None and row[column] > n:
+                errors.append((column, f"{row[column]} is more than conversations ({n})"))
+    count, total = row.get("csat_count"), row.get("csat_sum")
+    if (count is None) != (total is None):
+        errors.append(("csat_sum", "csat_sum and csat_count go together"))
+    elif count is not None and total is not None and not count <= total <= 5 * count:
+        errors.append(("csat_sum", f"{total} is impossible for {count} scores of 1-5"))
+    if errors:
+        return None, errors
+    return row, []
+
+
+def daily_digest(row: dict[str, Any]) -> str:
+    return digest(tuple(row.get(c) for c in ["conversations", "escalated", *DAILY_OPTIONAL]))

@@ -1,0 +1,191 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from criteria.models import Operation
+
+
+class Complexity(models.TextChoices):
+    SIMPLE = "simple", "Simple"
+    COMPLEX = "complex", "Complex"
+
+
+class Conversation(models.Model):
+    """One customer contact (FORMATS.md §1). Written only by the ingestion service.
+
+    `created_by_run_id` / `changed_by_run_id` are the ingestion runs that inserted and last
+    changed the row; a run's report is counted from them, so re-executing a run after a crash
+    reports the same numbers. They are plain integers (no foreign key) to keep bulk loads fast.
+    """
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="conversations")
+    conversation_id = models.CharField(max_length=200)
+    started_at = models.DateTimeField()
+    local_date = models.DateField(help_text="The date of started_at in the operation's zone.")
+    complexity = models.CharField(max_length=10, choices=Complexity.choices)
+    escalated = models.BooleanField()
+    resolved_first_contact = models.BooleanField(null=True, blank=True)
+    human_requested = models.BooleanField(null=True, blank=True)
+    channel = models.CharField(max_length=50, blank=True)
+    language = models.CharField(max_length=35, blank=True)
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    topic = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_by_run_id = models.BigIntegerField(null=True, blank=True)
+    changed_by_run_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "conversation_id"], name="conversation_unique_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5),
+                name="conversation_csat_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["operation", "local_date"], name="conversation_op_date")]
+
+    def __str__(self) -> str:
+        return self.conversation_id
+
+
+class DailyAggregate(models.Model):
+    """Counts per operation, local date and segment: sent as such or computed from conversations.
+
+    `resolved_known` / `human_requested_known` count the conversations whose outcome is known;
+    FCR is resolved_first_contact / resolved_known, never over all conversations.
+    """
+
+    class Source(models.TextChoices):
+        CONVERSATIONS = "conversations", "Computed from conversations"
+        DAILY = "daily", "Sent as daily aggregates"
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="daily_aggregates"
+    )
+    date = models.DateField()
+    segment = models.CharField(max_length=10, choices=Complexity.choices)
+    conversations = models.PositiveIntegerField()
+    escalated = models.PositiveIntegerField()
+    resolved_first_contact = models.PositiveIntegerField(null=True, blank=True)
+    resolved_known = models.PositiveIntegerField(default=0)
+    human_requested = models.PositiveIntegerField(null=True, blank=True)
+    human_requested_known = models.PositiveIntegerField(default=0)
+    csat_sum = models.PositiveIntegerField(default=0)
+    csat_count = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=15, choices=Source.choices)
+    created_by_run_id = models.BigIntegerField(null=True, blank=True)
+    changed_by_run_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["operation", "date", "segment"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "date", "segment"], name="daily_unique_segment"
+            ),
+            models.CheckConstraint(
+                condition=Q(escalated__lte=F("conversations")), name="daily_escalated_le_n"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_known__lte=F("conversations")),
+                name="daily_resolved_known_le_n",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_first_contact__isnull=True)
+                | Q(resolved_first_contact__lte=F("resolved_known")),
+                name="daily_resolved_le_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(human_requested_known__lte=F("conversations")),
+                name="daily_human_known_le_n",
+            ),
+            models.CheckConstraint(
+                condition=Q(human_requested__isnull=True)
+                | Q(human_requested__lte=F("human_requested_known")),
+                name="daily_human_le_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(csat_count__lte=F("conversations")), name="daily_csat_count_le_n"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id} {self.date} {self.segment}"
+
+
+class IngestionRun(models.Model):
+    """One file (upload, API body or CLI) being ingested; the status row the UI polls."""
+
+    class Kind(models.TextChoices):
+        CONVERSATIONS = "conversations", "Conversations"
+        DAILY = "daily", "Daily aggregates"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="ingestion_runs"
+    )
+    # Blank until the header is read when the caller did not say which kind the file is.
+    kind = models.CharField(max_length=15, choices=Kind.choices, blank=True)
+    file_name = models.CharField(max_length=255)
+    stored_name = models.CharField(
+        max_length=255, blank=True, help_text="Where the worker reads the file (default storage)."
+    )
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=10, default="upload")  # upload | api | cli
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempt = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    ingested = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["operation", "-created_at"], name="run_op_created")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def report_line(self) -> str:
+        return f"{self.ingested} ingested, {self.updated} updated, {self.rejected} rejected"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(round(self.progress * 100))
+
+
+class RejectedRow(models.Model):
+    """A quarantined row: what was wrong and the original text, to fix and re-send."""
+
+    run = models.ForeignKey(IngestionRun, on_delete=models.CASCADE, related_name="rejected_rows")
+    line = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    reason = models.TextField()
+    original = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "line", "id"]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"

@@ -1,0 +1,1 @@
+"""Writes and workflows of the metrics app, one module per area (ingest, ...)."""

@@ -1,0 +1,513 @@
+"""The ingestion service against FORMATS.md §1 and §2 (SQLite here, PostgreSQL in CI)."""
+
+import gzip
+import io
+import json
+from datetime import date
+
+import pytest
+
+from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.samples import CSV_COLUMNS, conversation_rows, rows_to_csv
+from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
+
+pytestmark = pytest.mark.usefixtures("media_root")
+
+
+def ingest(operation, content: bytes | str, name: str = "data.csv", kind=None) -> IngestionRun:
+    if isinstance(content, str):
+        content = content.encode()
+    run = ingestion_run_create(
+        operation=operation, file=io.BytesIO(content), file_name=name, kind=kind, via="cli"
+    )
+    return ingestion_run_execute(run_id=run.pk)
+
+
+def snapshot(operation) -> tuple[list, list]:
+    conversations = list(
+        Conversation.objects.filter(operation=operation)
+        .order_by("conversation_id")
+        .values_list(
+            "conversation_id",
+            "started_at",
+            "local_date",
+            "complexity",
+            "escalated",
+            "resolved_first_contact",
+            "human_requested",
+            "channel",
+            "language",
+            "csat",
+            "topic",
+            "metadata",
+        )
+    )
+    aggregates = list(
+        DailyAggregate.objects.filter(operation=operation)
+        .order_by("date", "segment")
+        .values_list(
+            "date",
+            "segment",
+            "conversations",
+            "escalated",
+            "resolved_first_contact",
+            "resolved_known",
+            "human_requested",
+            "human_requested_known",
+            "csat_sum",
+            "csat_count",
+            "source",
+        )
+    )
+    return conversations, aggregates
+
+
+def ten_thousand_with_bad_rows() -> tuple[str, dict[int, str], int]:
+    """10,000 data rows; returns the CSV, {line: rejected column} and the unique good ids."""
+    rows = list(conversation_rows(10_000, seed=7))
+    bad: dict[int, str] = {}
+    for i, row in enumerate(rows):
+        line = i + 2  # the header is line 1
+        if i % 97 == 1:
+            row["started_at"] = "yesterday"
+            bad[line] = "started_at"
+        elif i % 101 == 2:
+            row["complexity"] = "medium"
+            bad[line] = "complexity"
+        elif i % 103 == 3:
+            row["csat"] = "9"
+            bad[line] = "csat"
+        elif i % 107 == 4:
+            row["escalated"] = "maybe"
+            bad[line] = "escalated"
+        elif i % 109 == 5:
+            row["conversation_id"] = ""
+            bad[line] = "conversation_id"
+        elif i % 113 == 6:
+            row["started_at"] = "2025-01-03T10:00:00"  # no offset
+            bad[line] = "started_at"
+        elif i % 127 == 7:
+            row["language"] = "en_US"
+            bad[line] = "language"
+    good = [i for i in range(len(rows)) if i + 2 not in bad]
+    sources, targets = good[10:25], [i for i in good if i >= 5000][:15:]
+    for source, target in zip(sources[:10], targets[:10], strict=True):
+        # the same id as an earlier good row with other values: rejected
+        rows[target] = dict(rows[source], topic="conflicting")
+        bad[target + 2] = "conversation_id"
+    for source, target in zip(sources[10:], targets[10:], strict=True):
+        rows[target] = dict(rows[source])  # exact copies: accepted, change nothing
+    duplicates = 5
+    good_ids = {r["conversation_id"] for i, r in enumerate(rows) if i + 2 not in bad}
+    assert len(rows) == 10_000
+    assert len(good_ids) == 10_000 - len(bad) - duplicates
+    return rows_to_csv(rows, CSV_COLUMNS), bad, len(good_ids)
+
+
+def test_ten_thousand_rows_with_bad_rows_of_several_kinds(personas):
+    content, bad, good = ten_thousand_with_bad_rows()
+    run = ingest(personas.operation, content)
+
+    assert run.status == "done", run.error
+    assert run.report_line == f"{good} ingested, 0 updated, {len(bad)} rejected"
+    assert run.total == 10_000
+    assert run.ingested + run.unchanged + run.rejected == 10_000
+    assert Conversation.objects.filter(operation=personas.operation).count() == good
+    rejected = {r.line: r for r in RejectedRow.objects.filter(run=run)}
+    assert set(rejected) == set(bad)
+    for line, column in bad.items():
+        assert rejected[line].column == column
+    lines = content.splitlines()
+    assert rejected[3].original == lines[2]  # the original text, as sent
+    assert "is not an ISO 8601 datetime" in rejected[3].reason
+    conflict = min(line for line in rejected if line > 5000)
+    assert "with different values" in rejected[conflict].reason
+    reasons = " ".join(r.reason for r in rejected.values())
+    for phrase in ["is not simple or complex", "is outside 1-5", "is not a boolean", "no offset"]:
+        assert phrase in reasons
+    # The days add up to the ingested conversations.
+    daily = DailyAggregate.objects.filter(operation=personas.operation)
+    assert sum(a.conversations for a in daily) == good
+    assert {a.source for a in daily} == {"conversations"}
+
+
+def test_reingesting_the_same_file_changes_nothing(personas):
+    content, bad, good = ten_thousand_with_bad_rows()
+    first = ingest(personas.operation, content)
+    before = snapshot(personas.operation)
+
+    again = ingest(personas.operation, gzip.compress(content.encode()), name="again.csv.gz")
+
+    assert again.status == "done"
+    assert again.report_line == f"0 ingested, 0 updated, {len(bad)} rejected"
+    assert again.unchanged == 10_000 - len(bad)
+    assert snapshot(personas.operation) == before
+    assert first.sha256 == again.sha256 or again.file_name == "again.csv.gz"
+
+
+def test_a_later_file_filling_in_resolution_updates_those_conversations_and_days(personas):
+    rows = [
+        {
+            "conversation_id": f"x{i}",
+            "started_at": f"2025-03-0{1 + i % 3}T10:00:00+01:00",
+            "complexity": "complex",
+            "escalated": "false",
+            "resolved_first_contact": "",
+        }
+        for i in range(9)
+    ]
+    first = ingest(personas.operation, rows_to_csv(rows))
+    assert first.report_line == "9 ingested, 0 updated, 0 rejected"
+    day = DailyAggregate.objects.get(
+        operation=personas.operation, date=date(2025, 3, 1), segment="complex"
+    )
+    assert (day.conversations, day.resolved_known, day.resolved_first_contact) == (3, 0, None)
+
+    for row in rows[:6]:
+        row["resolved_first_contact"] = "yes" if row["conversation_id"] != "x0" else "no"
+    later = ingest(personas.operation, rows_to_csv(rows))
+
+    assert later.report_line == "0 ingested, 6 updated, 0 rejected"
+    assert Conversation.objects.get(conversation_id="x1").resolved_first_contact is True
+    assert Conversation.objects.get(conversation_id="x0").resolved_first_contact is False
+    day.refresh_from_db()
+    # x0 and x3 fall on 1 March: one resolved, one not; x6 is still unknown.
+    assert (day.conversations, day.resolved_known, day.resolved_first_contact) == (3, 2, 1)
+
+
+def test_local_date_is_the_operation_time_zone(personas):
+    # Stockholm is UTC+1 in winter: 23:30 UTC is already the next day there.
+    content = rows_to_csv(
+        [
+            {
+                "conversation_id": "late",
+                "started_at": "2025-01-10T23:30:00Z",
+                "complexity": "simple",
+                "escalated": "no",
+            },
+            {
+                "conversation_id": "early",
+                "started_at": "2025-01-10T00:30:00+01:00",
+                "complexity": "simple",
+                "escalated": "Y",
+            },
+        ]
+    )
+    run = ingest(personas.operation, content)
+
+    assert run.report_line == "2 ingested, 0 updated, 0 rejected"
+    assert Conversation.objects.get(conversation_id="late").local_date == date(2025, 1, 11)
+    assert Conversation.objects.get(conversation_id="early").local_date == date(2025, 1, 10)
+    days = DailyAggregate.objects.filter(operation=personas.operation).order_by("date")
+    assert [(d.date.day, d.conversations, d.escalated) for d in days] == [(10, 1, 1), (11, 1, 0)]
+
+
+def test_gzipped_json_lines_with_transcripts_and_unknown_columns(personas):
+    lines = [
+        {
+            "conversation_id": "j1",
+            "started_at": "2025-02-01T09:00:00+00:00",
+            "complexity": "complex",
+            "escalated": True,
+            "resolved_first_contact": None,
+            "human_requested": "TRUE",
+            "csat": 4,
+            "language": "es-MX",
+            "store": "Madrid-3",
+            "messages": [{"role": "customer", "text": "my card is 4111 1111 1111 1111"}],
+        },
+        {
+            "conversation_id": 2,
+            "started_at": "2025-02-01T10:00:00Z",
+            "complexity": "SIMPLE",
+            "escalated": 0,
+        },
+        {"conversation_id": "j3", "started_at": "2025-02-01", "complexity": "simple"},
+    ]
+    body = "\n".join(json.dumps(x) for x in lines) + "\n\n"
+    run = ingest(personas.operation, gzip.compress(body.encode()), name="export.jsonl.gz")
+
+    assert run.status == "done", run.error
+    assert run.report_line == "2 ingested, 0 updated, 1 rejected"
+    j1 = Conversation.objects.get(conversation_id="j1")
+    assert (j1.escalated, j1.human_requested, j1.csat, j1.language) == (True, True, 4, "es-MX")
+    assert j1.metadata == {"store": "Madrid-3"}  # transcripts are never kept as metadata
+    assert Conversation.objects.get(conversation_id="2").complexity == "simple"
+    reject = RejectedRow.objects.get(run=run)
+    assert reject.line == 3
+    assert "escalated: is required" in reject.reason
+    assert "has no offset" in reject.reason
+
+
+def test_transcript_text_of_a_rejected_row_is_not_stored(personas):
+    line = {
+        "conversation_id": "t1",
+        "started_at": "not a date",
+        "complexity": "simple",
+        "escalated": False,
+        "messages": [{"role": "customer", "text": "call me at +46 70 123 45 67"}],
+    }
+    run = ingest(personas.operation, json.dumps(line) + "\n", name="t.jsonl")
+
+    reject = RejectedRow.objects.get(run=run)
+    assert "t1" in reject.original
+    assert "+46 70" not in reject.original
+
+
+def test_a_json_array_body_is_streamed(personas):
+    body = json.dumps(
+        [
+            {
+                "conversation_id": f"a{i}",
+                "started_at": "2025-02-01T10:00:00Z",
+                "complexity": "simple",
+                "escalated": "n",
+                "csat": "x" if i == 2 else 5,
+            }
+            for i in range(4)
+        ],
+        indent=1,
+    )
+    run = ingest(personas.operation, body, name="body.json")
+
+    assert run.report_line == "3 ingested, 0 updated, 1 rejected"
+    assert RejectedRow.objects.get(run=run).column == "csat"
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "empty.csv", "The file is empty"),
+        (b"\n  \n", "blank.csv", "The file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "chart.csv", "binary"),
+        (b"\xff\xfe\xfa bad bytes", "latin.csv", "not UTF-8"),
+        (
+            b"conversation_id,started_at,complexity\nc1,2025-01-01T00:00:00Z,simple\n",
+            "missing.csv",
+            "lacks the required column escalated",
+        ),
+        (b"hello,world\n1,2\n", "hello.csv", "Cannot tell what the file holds"),
+        (b'{"conversation_id": "c1", ', "broken.jsonl", "is not JSON Lines"),
+        (b"[{]", "broken.json", "The JSON array is broken"),
+        (gzip.compress(b"x")[:8], "cut.csv.gz", "cannot be decompressed"),
+        (b"a,b\n", "named.jsonl", "named like JSON Lines"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_rejected_whole_and_nothing_is_written(
+    personas, content, name, message
+):
+    run = ingest(personas.operation, content, name=name)
+
+    assert run.status == "failed"
+    assert message in run.error
+    assert not Conversation.objects.exists()
+    assert not DailyAggregate.objects.exists()
+    assert not RejectedRow.objects.exists()
+
+
+def test_conversations_kind_requested_for_a_daily_file_names_the_missing_columns(personas):
+    run = ingest(personas.operation, "date,segment,conversations,escalated\n", kind="conversations")
+    assert run.status == "failed"
+    assert "conversation_id, started_at, complexity" in run.error
+
+
+def daily_csv(rows: list[str]) -> str:
+    header = "date,segment,conversations,escalated,resolved_first_contact,human_requested,"
+    return header + "csat_sum,csat_count\n" + "\n".join(rows) + "\n"
+
+
+def test_daily_aggregates_are_validated_and_upserted_by_date_and_segment(personas):
+    content = daily_csv(
+        [
+            "2025-03-01,simple,100,12,80,5,40,10",
+            "2025-03-01,complex,50,20,,,,",
+            "2025-03-02,simple,10,11,,,,",  # escalated > conversations
+            "2025-03-02,complex,-1,0,,,,",  # negative
+            "2025-03-03,medium,10,1,,,,",  # unknown segment
+            "2025-03-32,simple,10,1,,,,",  # bad date
+            "2025-03-04,simple,10,1,,,3,1",  # csat_sum above 5 per score? 3 <= 5: fine
+            "2025-03-04,simple,10,2,,,3,1",  # conflicting duplicate
+            "2025-03-05,simple,10,1,,,60,10",  # csat_sum above 5 per score
+            "2025-03-06,simple,ten,1,,,,",  # not an integer
+        ]
+    )
+    run = ingest(personas.operation, content)
+
+    assert run.kind == "daily"
+    assert run.report_line == "3 ingested, 0 updated, 7 rejected"
+    rejected = {r.line: r.column for r in RejectedRow.objects.filter(run=run)}
+    assert rejected == {
+        4: "escalated",
+        5: "conversations",
+        6: "segment",
+        7: "date",
+        9: "segment",
+        10: "csat_sum",
+        11: "conversations",
+    }
+    simple = DailyAggregate.objects.get(date=date(2025, 3, 1), segment="simple")
+    assert (simple.resolved_first_contact, simple.resolved_known, simple.source) == (
+        80,
+        100,
+        "daily",
+    )
+    complex_ = DailyAggregate.objects.get(date=date(2025, 3, 1), segment="complex")
+    assert (complex_.resolved_first_contact, complex_.resolved_known) == (None, 0)
+
+    again = ingest(personas.operation, daily_csv(["2025-03-01,complex,50,20,30,,,"]))
+    assert again.report_line == "0 ingested, 1 updated, 0 rejected"
+    complex_.refresh_from_db()
+    assert (complex_.resolved_first_contact, complex_.resolved_known) == (30, 50)
+    assert ingest(personas.operation, content).report_line == "0 ingested, 1 updated, 7 rejected"
+
+
+def test_booleans_accept_every_documented_spelling(personas):
+    spellings = ["true", "FALSE", "1", "0", "Yes", "no", "y", "N"]
+    rows = [
+        {
+            "conversation_id": f"b{i}",
+            "started_at": "2025-01-05T12:00:00Z",
+            "complexity": "simple",
+            "escalated": word,
+        }
+        for i, word in enumerate(spellings)
+    ]
+    run = ingest(personas.operation, rows_to_csv(rows))
+
+    assert run.report_line == "8 ingested, 0 updated, 0 rejected"
+    escalated = dict(Conversation.objects.values_list("conversation_id", "escalated"))
+    assert [escalated[f"b{i}"] for i in range(8)] == [True, False] * 4
+
+
+def test_a_conversation_moving_to_another_day_leaves_its_old_day(personas):
+    row = {
+        "conversation_id": "m1",
+        "started_at": "2025-01-05T12:00:00Z",
+        "complexity": "simple",
+        "escalated": "no",
+    }
+    ingest(personas.operation, rows_to_csv([row]))
+    row["started_at"] = "2025-01-07T12:00:00Z"
+    run = ingest(personas.operation, rows_to_csv([row]))
+
+    assert run.report_line == "0 ingested, 1 updated, 0 rejected"
+    days = DailyAggregate.objects.filter(operation=personas.operation)
+    assert [(d.date.day, d.conversations) for d in days] == [(7, 1)]
+
+
+def test_operations_are_separate(personas):
+    content = rows_to_csv(list(conversation_rows(5)))
+    ingest(personas.operation, content)
+    run = ingest(personas.other_operation, content)
+
+    assert run.report_line == "5 ingested, 0 updated, 0 rejected"
+    assert Conversation.objects.count() == 10
+
+
+def test_executing_a_finished_run_again_changes_nothing(personas):
+    run = ingest(personas.operation, rows_to_csv(list(conversation_rows(20))))
+    before = snapshot(personas.operation)
+
+    again = ingestion_run_execute(run_id=run.pk)
+
+    assert (again.status, again.report_line, again.attempt) == (
+        "done",
+        "20 ingested, 0 updated, 0 rejected",
+        1,
+    )
+    assert snapshot(personas.operation) == before
+
+
+def test_re_executing_an_interrupted_run_reaches_the_same_end_state(personas, monkeypatch):
+    from metrics.services import ingest as service
+
+    content, bad, good = ten_thousand_with_bad_rows()
+    monkeypatch.setattr(service, "CHUNK_ROWS", 1000)
+    run = ingestion_run_create(
+        operation=personas.operation, file=io.BytesIO(content.encode()), file_name="f.csv"
+    )
+    original = service._ConversationIngester.apply
+    calls = []
+
+    def crash_on_fourth_chunk(self, records, *, attempt):
+        calls.append(attempt)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # the worker dies between chunks
+        return original(self, records, attempt=attempt)
+
+    monkeypatch.setattr(service._ConversationIngester, "apply", crash_on_fourth_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        ingestion_run_execute(run_id=run.pk)
+    assert IngestionRun.objects.get(pk=run.pk).status == "running"
+    assert 0 < Conversation.objects.count() < good
+
+    run = ingestion_run_execute(run_id=run.pk)
+
+    assert run.status == "done"
+    assert run.attempt == 2
+    assert run.report_line == f"{good} ingested, 0 updated, {len(bad)} rejected"
+    assert RejectedRow.objects.filter(run=run).count() == len(bad)
+    assert Conversation.objects.count() == good
+
+
+def test_a_row_with_bytes_that_are_not_utf8_is_rejected_alone(personas):
+    head = rows_to_csv(list(conversation_rows(1000))).encode()
+    assert len(head) > 64 * 1024  # past the head that is checked as a whole
+    bad = b"c-bad,2025-01-01T10:00:00Z,simple,\xff\xfe,,,,,,\n"
+    run = ingest(personas.operation, head + bad)
+
+    assert run.report_line == "1000 ingested, 0 updated, 1 rejected"
+    assert RejectedRow.objects.get(run=run).reason == "contains bytes that are not valid UTF-8"
+
+
+def test_an_empty_value_never_erases_a_known_one(personas):
+    row = {
+        "conversation_id": "k1",
+        "started_at": "2025-01-05T12:00:00Z",
+        "complexity": "complex",
+        "escalated": "no",
+        "resolved_first_contact": "",
+        "csat": "",
+        "topic": "refund",
+    }
+    first = rows_to_csv([row])
+    ingest(personas.operation, first)
+    later = ingest(
+        personas.operation, rows_to_csv([dict(row, resolved_first_contact="no", csat="2")])
+    )
+    assert later.report_line == "0 ingested, 1 updated, 0 rejected"
+
+    again = ingest(personas.operation, first)
+
+    assert again.report_line == "0 ingested, 0 updated, 0 rejected"
+    k1 = Conversation.objects.get(conversation_id="k1")
+    assert (k1.resolved_first_contact, k1.csat, k1.topic) == (False, 2, "refund")
+    day = DailyAggregate.objects.get(operation=personas.operation)
+    assert (day.resolved_known, day.resolved_first_contact, day.csat_count) == (1, 0, 1)
+
+
+def test_a_transcript_column_in_csv_is_kept_out_of_metadata_and_rejected_text(personas):
+    content = (
+        "conversation_id,started_at,complexity,escalated,messages\n"
+        'c1,2025-01-05T12:00:00Z,simple,no,"customer: my IBAN is SE35 5000 0000 0549 1000 0003"\n'
+        'c2,2025-01-05T12:00:00Z,simple,perhaps,"customer: mail me at a@b.se"\n'
+    )
+    run = ingest(personas.operation, content)
+
+    assert run.report_line == "1 ingested, 0 updated, 1 rejected"
+    assert Conversation.objects.get().metadata == {}
+    assert RejectedRow.objects.get().original == "c2,2025-01-05T12:00:00Z,simple,perhaps"
+
+
+def test_a_gzip_file_cut_short_fails_after_keeping_its_complete_chunks(personas, monkeypatch):
+    from metrics.services import ingest as service
+
+    monkeypatch.setattr(service, "CHUNK_ROWS", 500)
+    compressed = gzip.compress(rows_to_csv(list(conversation_rows(5000, seed=9))).encode())
+    run = ingest(personas.operation, compressed[: len(compressed) * 3 // 4], name="cut.csv.gz")
+
+    assert run.status == "failed"
+    assert "could not be read to the end" in run.error
+    kept = Conversation.objects.filter(operation=personas.operation).count()
+    assert 0 < kept < 5000
+    assert f"its first {kept} rows were ingested" in run.error
