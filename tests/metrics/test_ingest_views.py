@@ -5,39 +5,14 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 
-from config import urls as config_urls
 from metrics.models import Conversation, IngestionRun
 from metrics.samples import conversation_rows, rows_to_csv
 from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("media_root", "celery_eager")
-
-
-def _operation_list_stub(request):
-    return HttpResponse("operations")
-
-
-# base.html links to criteria:operation_list, which the criteria pages (another branch) add.
-# Until they are merged, these tests serve a stand-in under this module's URLconf.
-urlpatterns = [
-    path(
-        "__operations__/",
-        include(([path("", _operation_list_stub, name="operation_list")], "criteria")),
-    ),
-    *config_urls.urlpatterns,
-]
-
-
-@pytest.fixture(autouse=True)
-def _operation_list_available(settings):
-    try:
-        reverse("criteria:operation_list")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
 
 
 GOOD_AND_BAD = rows_to_csv(
