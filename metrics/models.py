@@ -189,3 +189,47 @@ class RejectedRow(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+
+class WeeklyReviewScore(models.Model):
+    """The senior reviewers' weekly verdict, handed over by sampling (metrics owns the table).
+
+    `segment` is all/simple/complex. Shares are weighted by inverse inclusion probability;
+    intervals are 95 %. The drift engine reads `acceptable_*` as the review_score indicator
+    and shows `missed_handoff_*` beside the escalation rate.
+    """
+
+    class Segment(models.TextChoices):
+        ALL = "all", "All"
+        SIMPLE = "simple", "Simple"
+        COMPLEX = "complex", "Complex"
+
+    operation = models.ForeignKey(
+        "criteria.Operation", on_delete=models.CASCADE, related_name="weekly_review_scores"
+    )
+    week_start = models.DateField(help_text="Monday of the ISO week, operation-local.")
+    segment = models.CharField(max_length=10, choices=Segment.choices, default=Segment.ALL)
+    reviewed = models.PositiveIntegerField(default=0)
+    acceptable_share = models.FloatField(null=True, blank=True)
+    acceptable_lo = models.FloatField(null=True, blank=True)
+    acceptable_hi = models.FloatField(null=True, blank=True)
+    missed_handoff_share = models.FloatField(
+        null=True, blank=True, help_text="Of non-escalated conversations."
+    )
+    missed_handoff_lo = models.FloatField(null=True, blank=True)
+    missed_handoff_hi = models.FloatField(null=True, blank=True)
+    missed_handoff_count = models.FloatField(
+        null=True, blank=True, help_text="Estimated count in the population that week."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["operation", "-week_start", "segment"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "week_start", "segment"], name="weekly_review_score_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id} {self.week_start} {self.segment}"

@@ -1,0 +1,42 @@
+"""The hand-over point from sampling: sampling computes, metrics stores and watches."""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+
+from criteria.models import Operation
+from metrics.models import WeeklyReviewScore
+
+
+@transaction.atomic
+def weekly_review_score_record(
+    *,
+    operation: Operation,
+    week_start: date,
+    segment: str,
+    reviewed: int,
+    acceptable: tuple[float, float, float] | None,
+    missed_handoff: tuple[float, float, float] | None,
+    missed_handoff_count: float | None = None,
+) -> WeeklyReviewScore:
+    """Upsert one week's score. Tuples are (estimate, lower, upper); None = no estimate."""
+    if week_start.weekday() != 0:
+        week_start = week_start - timedelta(days=week_start.weekday())
+    acc = acceptable or (None, None, None)
+    mis = missed_handoff or (None, None, None)
+    row, _ = WeeklyReviewScore.objects.update_or_create(
+        operation=operation,
+        week_start=week_start,
+        segment=segment,
+        defaults={
+            "reviewed": reviewed,
+            "acceptable_share": acc[0],
+            "acceptable_lo": acc[1],
+            "acceptable_hi": acc[2],
+            "missed_handoff_share": mis[0],
+            "missed_handoff_lo": mis[1],
+            "missed_handoff_hi": mis[2],
+            "missed_handoff_count": missed_handoff_count,
+        },
+    )
+    return row
