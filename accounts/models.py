@@ -65,6 +65,9 @@ class Membership(models.Model):
         default=False, help_text="Signs the criteria on behalf of the department."
     )
     printed_name = models.CharField(max_length=200, blank=True)
+    weekly_digest = models.BooleanField(
+        default=True, help_text="Receives the weekly e-mail with all three indicators."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

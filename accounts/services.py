@@ -1,6 +1,6 @@
 from django.db import transaction
 
-from accounts.models import DEFAULT_DEPARTMENTS, Department, Organization
+from accounts.models import DEFAULT_DEPARTMENTS, Department, Membership, Organization
 
 
 @transaction.atomic
@@ -13,3 +13,10 @@ def organization_ensure(*, slug: str, name: str | None = None) -> Organization:
         for position, (key, label) in enumerate(DEFAULT_DEPARTMENTS):
             Department.objects.create(organization=org, key=key, name=label, position=position)
     return org
+
+
+def membership_preferences_set(*, membership: Membership, weekly_digest: bool) -> Membership:
+    if membership.weekly_digest != weekly_digest:
+        membership.weekly_digest = weekly_digest
+        membership.save(update_fields=["weekly_digest"])
+    return membership

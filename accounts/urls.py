@@ -6,4 +6,5 @@ from accounts import views
 urlpatterns = [
     path("login/", views.StoplineLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("preferences/", views.preferences, name="preferences"),
 ]

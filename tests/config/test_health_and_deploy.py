@@ -63,3 +63,20 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_log_lines_are_json_with_whitelisted_fields_only():
+    import json
+    import logging
+
+    from config.logging import JsonFormatter
+
+    record = logging.LogRecord(
+        "metrics.ingest", logging.INFO, __file__, 1, "run %s done", (7,), None
+    )
+    record.run_id = 7
+    record.email = "someone@example.com"  # not whitelisted: must not appear
+    line = JsonFormatter().format(record)
+    data = json.loads(line)
+    assert data["msg"] == "run 7 done" and data["run_id"] == 7 and data["level"] == "INFO"
+    assert "someone@example.com" not in line
