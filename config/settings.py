@@ -8,6 +8,7 @@ ALLOWED_HOSTS and turns DEBUG off (the default).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -111,6 +112,8 @@ STOPLINE_SIGN_REAUTH_SECONDS = env.int("STOPLINE_SIGN_REAUTH_SECONDS", default=1
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="stopline@localhost")
+# Absolute links in e-mails (digest, alerts) start with this.
+STOPLINE_BASE_URL = env.str("STOPLINE_BASE_URL", default="http://127.0.0.1:8000")
 
 # Celery: eager (in-process) unless a broker is configured.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -128,7 +131,13 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 # Above the longest task so a slow task is not redelivered while it still runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Mondays 07:00 UTC: one digest per operation for the ISO week that just ended.
+    "weekly-digest": {
+        "task": "metrics.tasks.weekly_digest_all",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -233,3 +233,33 @@ class WeeklyReviewScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation_id} {self.week_start} {self.segment}"
+
+
+class WeeklyDigest(models.Model):
+    """One weekly e-mail per operation and ISO week: the row is the claim that makes the
+    digest idempotent (sent at most once, whatever retries or double beats happen)."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    operation = models.ForeignKey(
+        "criteria.Operation", on_delete=models.CASCADE, related_name="weekly_digests"
+    )
+    week_start = models.DateField(help_text="Monday of the ISO week reported.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
+    recipients = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["operation", "-week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "week_start"], name="weekly_digest_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id} {self.week_start} {self.status}"

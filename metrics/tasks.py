@@ -18,3 +18,44 @@ def ingestion_run_execute_task(run_id: int) -> str:
     died is claimed again and re-executed from the start to the same end state."""
     run = ingestion_run_execute(run_id=run_id)
     return run.status
+
+
+@shared_task(acks_late=True)
+def weekly_digest_all(week_start_iso: str | None = None) -> int:
+    """Fan out one digest task per operation with agreed criteria, for last week by default."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from metrics.services.digest import operations_for_digest, week_bounds
+
+    if week_start_iso is None:
+        week_start_iso = week_bounds(timezone.localdate() - timedelta(days=7))[0].isoformat()
+    date.fromisoformat(week_start_iso)  # fail early on a malformed argument
+    ids = operations_for_digest()
+    for operation_id in ids:
+        weekly_digest_send_task.delay(operation_id, week_start_iso)
+    return len(ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def weekly_digest_send_task(operation_id: int, week_start_iso: str) -> bool:
+    """Send one operation's digest for one week; a second call for the same week sends nothing."""
+    from datetime import date
+
+    from criteria.models import Operation
+    from metrics.services.digest import weekly_digest_send
+
+    operation = Operation.objects.filter(pk=operation_id).first()
+    if operation is None:
+        return False
+    return (
+        weekly_digest_send(operation=operation, week_start=date.fromisoformat(week_start_iso))
+        is not None
+    )
