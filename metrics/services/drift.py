@@ -135,13 +135,21 @@ def drift_evaluate(
     return sorted(firings, key=lambda f: (f.opened_on, f.indicator, f.rule))
 
 
-def backtest_count(*, operation: Operation, version: CriteriaVersion, indicator: str) -> int | None:
+def backtest_count(
+    *,
+    operation: Operation,
+    version: CriteriaVersion,
+    indicator: str,
+    series: dict[str, list[Point]] | None = None,
+) -> int | None:
     """How many times ``indicator``'s trigger in ``version`` would have fired on the data so
-    far; None when the operation has no data. Writes nothing."""
+    far (``series``: the operation's indicator_series, if already read); None when the
+    operation has no data for it. Writes nothing."""
     target = next((c for c in checks_for_version(version) if c.indicator == indicator), None)
     if target is None:
         return None
-    series = indicator_series(operation)
+    if series is None:
+        series = indicator_series(operation)
     if not series[target.series]:
         return None
     through = series[target.series][-1].day
