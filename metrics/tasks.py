@@ -36,14 +36,17 @@ def yesterday_local(operation: Operation) -> date:
 
 
 @shared_task(**RETRY)
-def drift_evaluate_all() -> int:
-    """Beat entry: one evaluation task per operation with agreed criteria (fan-out)."""
-    operations = Operation.objects.filter(versions__status=CriteriaVersion.Status.AGREED).distinct()
-    count = 0
-    for operation in operations:
-        drift_evaluate_operation.delay(operation.pk, yesterday_local(operation).isoformat())
-        count += 1
-    return count
+def drift_evaluate_all() -> list[str]:
+    """Beat entry: one evaluation task per operation with agreed criteria (fan-out), each
+    through the operation's yesterday. Returns the ids of the tasks sent."""
+    operations = Operation.objects.filter(versions__status=CriteriaVersion.Status.AGREED)
+    sent = []
+    for operation in operations.distinct().order_by("pk"):
+        result = drift_evaluate_operation.delay(
+            operation.pk, yesterday_local(operation).isoformat()
+        )
+        sent.append(result.id)
+    return sent
 
 
 @shared_task(**RETRY)
