@@ -12,6 +12,9 @@ from metrics.services.drift import drift_evaluate
 from tests.criteria.signing import agree, membership
 from tests.metrics.drift_data import add_days
 
+# Notifications are Celery tasks: run them in-process even where REDIS_URL is set.
+pytestmark = pytest.mark.usefixtures("celery_eager")
+
 START = date(2026, 1, 5)  # a Monday
 ONSET = 42
 
