@@ -199,7 +199,8 @@ def _alerts_sync(
                 elif episode.resolved_on is None:
                     _snooze_expire(alert, through)
         for alert in live.values():
-            if alert.pk not in seen and not alert.is_resolved:
+            # An alert opened after `through` is not contradicted by looking at earlier days.
+            if alert.pk not in seen and not alert.is_resolved and alert.opened_on <= through:
                 _alert_auto_resolve(alert, through, "The trigger no longer fires on this data")
 
 

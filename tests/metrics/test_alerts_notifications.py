@@ -39,7 +39,9 @@ class _Hook(BaseHTTPRequestHandler):
 def hook():
     handler = type("Hook", (_Hook,), {"received": [], "status": 200})
     server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield handler, f"http://127.0.0.1:{server.server_port}/hook"
     server.shutdown()
