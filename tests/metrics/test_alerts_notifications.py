@@ -49,7 +49,8 @@ def hook():
 
 
 def _collapse(personas, url, capture):
-    agree(personas)
+    version = agree(personas)
+    version.targets.filter(key="escalation_rate").update(recipients=["duty@example.org"])
     op = personas.operation
     OperationNotificationSettings.objects.create(operation=op, webhook_url=url)
     add_days(op, START, 50, escalation=lambda i: 0.17 if i < 40 else 0.02)
@@ -72,6 +73,13 @@ def test_webhook_and_email_after_commit(
     emails = NotificationAttempt.objects.filter(channel="email")
     assert set(emails.values_list("status", flat=True)) == {"sent"}
     assert {m.to[0] for m in mailoutbox} == set(emails.values_list("target", flat=True))
+    # The trigger's recipients and the owning department (operations), no one else.
+    assert {m.to[0] for m in mailoutbox} == {
+        "duty@example.org",
+        "facilitator@example.com",
+        "ops_lead@example.com",
+        "ops_member@example.com",
+    }
 
 
 def test_a_failing_webhook_is_retried_and_every_attempt_logged(
