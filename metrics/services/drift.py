@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.errors import StoplineError
 from accounts.models import Membership
@@ -52,6 +54,12 @@ class Check:
     series: str
     trigger: Trigger
     target: IndicatorTarget | None
+
+
+def local_yesterday(operation: Operation) -> date:
+    """The operation's last complete local day: what the daily evaluation looks through."""
+    now = timezone.now().astimezone(ZoneInfo(operation.timezone or "UTC"))
+    return now.date() - timedelta(days=1)
 
 
 def _float(value) -> float | None:

@@ -206,3 +206,22 @@ def test_evaluating_an_earlier_day_leaves_later_alerts_alone(personas, agreed):
     drift_evaluate(operation=op, through=day(39))
     drift_evaluate(operation=op, through=day(20))
     assert Alert.objects.get(indicator="escalation_rate").state == "open"
+
+
+def test_a_no_data_trigger_counts_unknown_outcomes_as_missing(personas, agreed):
+    from metrics.models import DailyAggregate
+
+    op = personas.operation
+    agreed.targets.filter(key="fcr_complex").update(rule="no_data", for_days=2)
+    add_days(op, START, 30)
+    # Complex outcomes stop arriving (not known yet) from day 25: missing, not zero.
+    DailyAggregate.objects.filter(operation=op, segment="complex", date__gte=day(25)).update(
+        resolved_first_contact=None, resolved_known=0
+    )
+    firings = drift_evaluate(operation=op, through=day(29))
+    assert [(f.indicator, f.direction, f.opened_on) for f in firings] == [
+        ("fcr_complex", "no_data", day(26))
+    ]
+    alert = Alert.objects.get(indicator="fcr_complex")
+    assert alert.review.owner.key == "cx"
+    assert alert.review.due_on == day(26) + timedelta(days=3)
