@@ -220,9 +220,12 @@ def _alerts_sync(
                 seen.add(alert.pk)
                 if episode.resolved_on is not None and not alert.is_resolved:
                     _alert_auto_resolve(alert, episode.resolved_on, "Back in range")
+                    # A later episode in the same data opens an alert of its own.
+                    if live.get((f.indicator, f.rule)) is alert:
+                        del live[(f.indicator, f.rule)]
                 elif episode.resolved_on is None:
                     _snooze_expire(alert, through)
-        for alert in live.values():
+        for alert in list(live.values()):
             # An alert opened after `through` is not contradicted by looking at earlier days.
             if alert.pk not in seen and not alert.is_resolved and alert.opened_on <= through:
                 _alert_auto_resolve(alert, through, "The trigger no longer fires on this data")

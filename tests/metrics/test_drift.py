@@ -259,3 +259,20 @@ def test_the_pilot_is_the_baseline_so_a_change_at_go_live_is_caught(personas, ag
     change = [f for f in firings if f.indicator == "fcr_complex"]
     assert change and change[0].rule == "change_detected"
     assert day(21) <= change[0].opened_on <= day(25)
+
+
+def test_two_episodes_between_evaluations_give_two_alerts(personas, agreed):
+    op = personas.operation
+    low = set(range(30, 35)) | set(range(45, 60))
+    add_days(op, START, 30, escalation=0.17)
+    add_days(op, day(30), 5, escalation=0.02)
+    drift_evaluate(operation=op, through=day(34))
+    add_days(op, day(35), 25, escalation=lambda i: 0.02 if i + 35 in low else 0.17)
+    drift_evaluate(operation=op, through=day(59))
+    alerts = Alert.objects.filter(indicator="escalation_rate").order_by("opened_on")
+    assert [(a.opened_on, a.state) for a in alerts] == [
+        (day(32), "resolved"),
+        (day(47), "open"),
+    ]
+    assert alerts[0].resolved_on == day(37)
+    assert Review.objects.filter(alert__indicator="escalation_rate").count() == 2
