@@ -137,6 +137,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "metrics.tasks.weekly_digest_all",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
+    # Every morning, evaluate drift for every operation with agreed criteria through
+    # yesterday (the last complete local day); fans out one task per operation.
+    "drift-evaluate-all": {
+        "task": "metrics.tasks.drift_evaluate_all",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -173,6 +179,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 # Uploaded data files wait under MEDIA_ROOT/ingest/ until their ingestion run has finished.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Largest data file (upload page or REST body, as sent: a .gz counts compressed).
+# The daily feed is reported missing (a no_data alert) after this many local days without data.
+STOPLINE_NO_DATA_DAYS = env.int("STOPLINE_NO_DATA_DAYS", default=3)
+# Change detection takes its in-control reference from the pilot (the days before go-live, at
+# most the last BASELINE_DAYS_MAX of them) or, without one, the first BASELINE_DAYS with data.
+STOPLINE_BASELINE_DAYS = env.int("STOPLINE_BASELINE_DAYS", default=28)
+STOPLINE_BASELINE_DAYS_MAX = env.int("STOPLINE_BASELINE_DAYS_MAX", default=56)
+# Webhook calls give up after this many seconds; failed notifications are tried this often.
+STOPLINE_WEBHOOK_TIMEOUT = env.float("STOPLINE_WEBHOOK_TIMEOUT", default=10.0)
+STOPLINE_NOTIFICATION_ATTEMPTS = env.int("STOPLINE_NOTIFICATION_ATTEMPTS", default=5)
 STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
 
 LOGGING = {
