@@ -208,6 +208,7 @@ def indicator_chart_svg(
         return "".join(out)
 
     span = max(1, (end - start).days)
+    step = timedelta(days=7 if weekly else 1)  # a longer gap between points is missing data
 
     def x(d: date) -> float:
         return left + (d - start).days / span * plot_w
@@ -234,7 +235,7 @@ def indicator_chart_svg(
     # Intervals: whiskers for short series, a ribbon broken at missing days for long ones.
     with_ci = [p for p in with_data if p.lo is not None and p.hi is not None]
     if len(points) > RIBBON_AFTER and not weekly:
-        for run in _runs(points, lambda p: p.rate is not None and p.lo is not None):
+        for run in _runs(points, lambda p: p.rate is not None and p.lo is not None, step):
             upper = " ".join(f"{_f(x(p.day))},{_f(y(p.hi))}" for p in run)
             lower = " ".join(f"{_f(x(p.day))},{_f(y(p.lo))}" for p in reversed(run))
             out.append(
@@ -250,7 +251,7 @@ def indicator_chart_svg(
             )
 
     # The series, broken where a day has no data.
-    for run in _runs(points, lambda p: p.rate is not None):
+    for run in _runs(points, lambda p: p.rate is not None, step):
         if len(run) > 1:
             coords = " ".join(f"{_f(x(p.day))},{_f(y(p.rate))}" for p in run)
             out.append(
@@ -295,12 +296,15 @@ def _frame(left: int, top: int, w: int, h: int) -> str:
     )
 
 
-def _runs(points: Sequence[ChartPoint], keep) -> list[list[ChartPoint]]:
-    """Consecutive stretches of points for which `keep` holds."""
+def _runs(points: Sequence[ChartPoint], keep, step: timedelta) -> list[list[ChartPoint]]:
+    """Stretches of points for which `keep` holds, at most `step` apart (no day skipped)."""
     runs: list[list[ChartPoint]] = []
     current: list[ChartPoint] = []
     for p in points:
         if keep(p):
+            if current and p.day - current[-1].day > step:
+                runs.append(current)
+                current = []
             current.append(p)
         elif current:
             runs.append(current)
@@ -325,16 +329,17 @@ def small_multiple_svg(
 ) -> str:
     """The last `weeks` weekly points as a small chart (status PDF, dashboard summaries).
 
-    Each point's ``day`` is the Monday its week starts on; the axis spans `weeks` weeks ending
-    with the week of `end` (default: the latest point), so missing weeks stay visible.
+    Each point's ``day`` is a day of the week it stands for (metrics.indicators dates weekly
+    points on the Sunday); the axis spans `weeks` whole weeks, Monday to Sunday, ending with
+    the week of `end` (default: the latest point), so missing weeks stay visible.
     """
     points = sorted(weekly_points, key=lambda p: p.day)
     if end is None and points:
         end = points[-1].day
     start = None
     if end is not None:
-        end = end - timedelta(days=end.weekday())
-        start = end - timedelta(weeks=weeks - 1)
+        end = end - timedelta(days=end.weekday()) + timedelta(days=6)
+        start = end - timedelta(weeks=weeks) + timedelta(days=1)
         points = [p for p in points if start <= p.day <= end]
     return indicator_chart_svg(
         points,

@@ -134,3 +134,17 @@ def test_small_multiple_keeps_missing_weeks_visible():
     root = parse(small_multiple_svg(weeks, band_min=0.08, band_max=0.25, title="Escalation"))
     assert len(by_class(root, "point")) == 2
     assert len(by_class(root, "week-tick")) == 12
+
+
+def test_gaps_between_points_break_the_line():
+    """Series from metrics.indicators list only days with data: a gap is missing data."""
+    points = series(3) + series(3, start=date(2027, 3, 10))
+    root = parse(indicator_chart_svg(points, band_min=0.08, band_max=0.25, title="Esc"))
+    assert len(by_class(root, "series")) == 2
+
+
+def test_small_multiple_takes_points_dated_on_sundays():
+    weeks = [P(date(2027, 1, 10) + timedelta(weeks=i), 0.8, 0.7, 0.9) for i in range(14)]
+    root = parse(small_multiple_svg(weeks, band_min=0.8, band_max=None, title="Review score"))
+    assert len(by_class(root, "point")) == 12
+    assert len(by_class(root, "series")) == 1
