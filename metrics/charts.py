@@ -149,6 +149,9 @@ def indicator_chart_svg(
     plot_w = max(10, width - left - right)
     plot_h = max(10, height - top - bottom)
 
+    # Keep the visible title clear of the range label at the right (≈ 6.2 px a character).
+    room = int((width - left - right - (len(band_text) + 8) * 5.6 - 8) / 6.2)
+    shown_title = title if len(title) <= max(room, 4) else title[: max(room, 4) - 1] + "…"
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -156,7 +159,7 @@ def indicator_chart_svg(
         f"aria-label={quoteattr(summary)}>",
         f"<title>{escape(summary)}</title>",
         f'<text x="{left}" y="14" font-size="11" font-weight="bold" fill="#222" '
-        f'class="chart-title">{escape(title)}</text>',
+        f'class="chart-title">{escape(shown_title)}</text>',
     ]
     if band_text:
         out.append(

@@ -331,8 +331,10 @@ def dashboard_get(
     days: int = DEFAULT_PERIOD,
     chart_width: int = 640,
     chart_height: int = 200,
+    charts: bool = True,
 ) -> Dashboard:
-    """The dashboard of the `days` local days ending on `end` (default: today)."""
+    """The dashboard of the `days` local days ending on `end` (default: today); `charts`
+    False leaves the SVG out (the status report draws its own small ones)."""
     end = end or operation_today(operation)
     start = end - timedelta(days=days - 1)
     version = version_in_force(operation)
@@ -371,18 +373,19 @@ def dashboard_get(
         )
         if key not in WEEKLY_KEYS and points:
             panel.window = indicators.pooled(points, points[-1].day, 7)
-        panel.chart = indicator_chart_svg(
-            points,
-            band_min=band_min,
-            band_max=band_max,
-            markers=markers,
-            title=label,
-            width=chart_width,
-            height=chart_height,
-            start=start,
-            end=end,
-            weekly=key in WEEKLY_KEYS,
-        )
+        if charts:
+            panel.chart = indicator_chart_svg(
+                points,
+                band_min=band_min,
+                band_max=band_max,
+                markers=markers,
+                title=label,
+                width=chart_width,
+                height=chart_height,
+                start=start,
+                end=end,
+                weekly=key in WEEKLY_KEYS,
+            )
         panels[key] = panel
 
     blended_points = series["fcr_blended"]
@@ -397,16 +400,20 @@ def dashboard_get(
         escalation_falling=escalation_falling(escalation.points, end),
         rising=missed_rising(missed),
     )
-    handoff_chart = indicator_chart_svg(
-        missed,
-        band_min=None,
-        band_max=None,
-        title="Missed handoffs (reviewers' estimate)",
-        width=chart_width,
-        height=chart_height,
-        start=start,
-        end=end,
-        weekly=True,
+    handoff_chart = (
+        indicator_chart_svg(
+            missed,
+            band_min=None,
+            band_max=None,
+            title="Missed handoffs (reviewers' estimate)",
+            width=chart_width,
+            height=chart_height,
+            start=start,
+            end=end,
+            weekly=True,
+        )
+        if charts
+        else ""
     )
     return Dashboard(
         operation=operation,
