@@ -8,6 +8,7 @@ ALLOWED_HOSTS and turns DEBUG off (the default).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -128,7 +129,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 # Above the longest task so a slow task is not redelivered while it still runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Every morning, evaluate drift for every operation with agreed criteria through
+    # yesterday (the last complete local day); fans out one task per operation.
+    "drift-evaluate-all": {
+        "task": "metrics.tasks.drift_evaluate_all",
+        "schedule": crontab(hour=6, minute=15),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -164,6 +172,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 # Uploaded data files wait under MEDIA_ROOT/ingest/ until their ingestion run has finished.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Largest data file (upload page or REST body, as sent: a .gz counts compressed).
+# The daily feed is reported missing (a no_data alert) after this many local days without data.
+STOPLINE_NO_DATA_DAYS = env.int("STOPLINE_NO_DATA_DAYS", default=3)
+# Webhook calls give up after this many seconds; failed notifications are tried this often.
+STOPLINE_WEBHOOK_TIMEOUT = env.float("STOPLINE_WEBHOOK_TIMEOUT", default=10.0)
+STOPLINE_NOTIFICATION_ATTEMPTS = env.int("STOPLINE_NOTIFICATION_ATTEMPTS", default=5)
 STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
 
 LOGGING = {

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.db.models import Q
 
 from criteria.models import CriteriaVersion, IndicatorTarget, Operation
 from criteria.services import version_in_force
 from metrics import indicators
 from metrics.charts import day_label, indicator_chart_svg, percent, range_label
 from metrics.indicators import Point, rate_point
-from metrics.models import WeeklyReviewScore
+from metrics.models import Alert, Review, WeeklyReviewScore
 
 PERIODS = (28, 90, 365)
 DEFAULT_PERIOD = 90
@@ -36,7 +37,11 @@ PANELS = [
     ("human_requested", "Human requested", "customers who asked for a person"),
     ("complex_share", "Complex share", "complex conversations among all (the case mix)"),
 ]
-LABELS = {key: label for key, label, _ in PANELS} | {"fcr_blended": "FCR blended"}
+LABELS = {key: label for key, label, _ in PANELS} | {
+    "fcr_blended": "FCR blended",
+    "conversations": "Daily data feed",
+}
+FEED_INDICATOR = "conversations"
 WEEKLY_KEYS = ("review_score",)
 
 # The escalation trend compares the last TREND_DAYS pooled with the TREND_DAYS before; it is
@@ -311,17 +316,47 @@ class Dashboard:
     blended: Point | None
     handoffs: HandoffCheck
     handoff_chart: str
-    open_alerts: list[Any]
-    open_reviews: list[Any]
+    open_alerts: list[AlertRow]
+    open_reviews: list[ReviewRow]
 
     def panel_list(self) -> list[Panel]:
         return [self.panels[key] for key, _, _ in PANELS]
 
 
-def _alerts_and_reviews(operation: Operation, start: date) -> tuple[list[Any], list[Any], list]:
-    """Open alerts, open reviews and the alerts to mark on the charts (none until the drift
-    models exist)."""
-    return [], [], []
+@dataclass(frozen=True)
+class AlertRow:
+    alert: Alert
+    label: str
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    review: Review
+    label: str
+    overdue: bool
+
+
+def _alerts_and_reviews(
+    operation: Operation, *, start: date, today: date
+) -> tuple[list[AlertRow], list[ReviewRow], list[Alert]]:
+    """Open alerts, undecided reviews, and every alert opened in the period (chart markers).
+    Two queries."""
+    alerts = list(
+        Alert.objects.filter(operation=operation)
+        .filter(Q(opened_on__gte=start) | ~Q(state=Alert.State.RESOLVED))
+        .select_related("review__owner")
+        .order_by("-opened_on", "-id")
+    )
+    open_alerts = [
+        AlertRow(a, LABELS.get(a.indicator, a.indicator)) for a in alerts if not a.is_resolved
+    ]
+    reviews = (
+        Review.objects.filter(alert__operation=operation, decision="")
+        .select_related("alert", "owner")
+        .order_by("due_on", "id")
+    )
+    open_reviews = [ReviewRow(r, _alert_label(r.alert), r.is_overdue(today)) for r in reviews]
+    return open_alerts, open_reviews, [a for a in alerts if a.opened_on >= start]
 
 
 def dashboard_get(
@@ -342,14 +377,21 @@ def dashboard_get(
         {t.key: t for t in version.targets.select_related("owner")} if version is not None else {}
     )
     series = indicators.indicator_series(operation, start=start, end=end)
-    open_alerts, open_reviews, marked = _alerts_and_reviews(operation, start)
+    open_alerts, open_reviews, marked = _alerts_and_reviews(
+        operation, start=start, today=operation_today(operation)
+    )
 
     panels: dict[str, Panel] = {}
     for key, label, explanation in PANELS:
         target = targets.get(key)
         band_min, band_max = _band(target)
         points = series[key]
-        markers = [(a.opened_on, _alert_label(a)) for a in marked if a.indicator == key]
+        # A quiet feed ("conversations", no data) concerns every daily indicator.
+        markers = [
+            (a.opened_on, _alert_label(a))
+            for a in marked
+            if a.indicator == key or (a.indicator == FEED_INDICATOR and key not in WEEKLY_KEYS)
+        ]
         pooled_days = (
             target.window_days
             if target is not None and target.window_days and key not in WEEKLY_KEYS
@@ -431,7 +473,7 @@ def dashboard_get(
     )
 
 
-def _alert_label(alert: Any) -> str:
+def _alert_label(alert: Alert) -> str:
     return f"{LABELS.get(alert.indicator, alert.indicator)}: {alert.get_direction_display()}"
 
 

@@ -1,3 +1,5 @@
+from datetime import date as date_type
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -233,3 +235,182 @@ class WeeklyReviewScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation_id} {self.week_start} {self.segment}"
+
+
+class Alert(models.Model):
+    """One episode of one trigger firing against the agreed criteria.
+
+    At most one alert per operation, indicator and rule is not resolved at a time (no storm):
+    a trigger that keeps firing updates its alert instead of opening another.
+    """
+
+    class Direction(models.TextChoices):
+        BELOW = "below", "Below the range"
+        ABOVE = "above", "Above the range"
+        CHANGE = "change", "Change detected"
+        NO_DATA = "no_data", "No data"
+        MIX = "mix", "Case-mix shift"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved"
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="alerts")
+    version = models.ForeignKey(
+        "criteria.CriteriaVersion", on_delete=models.PROTECT, related_name="alerts"
+    )
+    indicator = models.CharField(max_length=40)
+    rule = models.CharField(max_length=20)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    opened_on = models.DateField(help_text="The local day the trigger fired.")
+    value = models.FloatField(null=True, blank=True)
+    range_min = models.FloatField(null=True, blank=True)
+    range_max = models.FloatField(null=True, blank=True)
+    state = models.CharField(max_length=15, choices=State.choices, default=State.OPEN)
+    snooze_until = models.DateField(null=True, blank=True)
+    snooze_reason = models.TextField(blank=True)
+    resolved_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "indicator", "rule"],
+                condition=~Q(state="resolved"),
+                name="alert_one_open_per_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["operation", "indicator", "rule", "opened_on"],
+                name="alert_unique_episode",
+            ),
+        ]
+        indexes = [models.Index(fields=["operation", "state"], name="alert_op_state")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.direction} since {self.opened_on}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.state == self.State.RESOLVED
+
+    @property
+    def range_display(self) -> str:
+        lo = "" if self.range_min is None else f"{self.range_min * 100:g} %"
+        hi = "" if self.range_max is None else f"{self.range_max * 100:g} %"
+        return f"{lo} – {hi}".strip(" –") if lo or hi else "—"
+
+    @property
+    def value_display(self) -> str:
+        return "—" if self.value is None else f"{self.value * 100:.1f} %"
+
+
+class AlertEvent(models.Model):
+    """One state change of an alert: who (None: the evaluator), when, from → to, and why."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    from_state = models.CharField(max_length=15, blank=True)
+    to_state = models.CharField(max_length=15)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '∅'} → {self.to_state}"
+
+
+class Review(models.Model):
+    """The decision an alert asks for, owned by the trigger's department, due by a date."""
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue as agreed"
+        ADJUST = "adjust", "Adjust the ranges (new criteria draft)"
+        PAUSE = "pause", "Pause the AI for a segment"
+
+    alert = models.OneToOneField(Alert, on_delete=models.CASCADE, related_name="review")
+    owner = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="reviews"
+    )
+    due_on = models.DateField()
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    pause_segment = models.CharField(max_length=10, blank=True)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    draft_version = models.ForeignKey(
+        "criteria.CriteriaVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The criteria draft an 'adjust' decision opened.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.alert}"
+
+    @property
+    def is_decided(self) -> bool:
+        return bool(self.decision)
+
+    def is_overdue(self, today: date_type) -> bool:
+        return not self.is_decided and today > self.due_on
+
+
+class OperationNotificationSettings(models.Model):
+    """Where an operation's alerts go besides e-mail: an optional Slack-compatible webhook."""
+
+    operation = models.OneToOneField(
+        Operation, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    webhook_url = models.URLField(blank=True, max_length=500)
+
+    def __str__(self) -> str:
+        return f"notifications of {self.operation_id}"
+
+
+class NotificationAttempt(models.Model):
+    """One delivery of one alert to one channel and target; every try is its own row."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    target = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt = models.PositiveIntegerField(default=1)
+    response = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "channel", "target", "attempt"], name="notification_attempt_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.target}: {self.status} (#{self.attempt})"

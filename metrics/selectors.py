@@ -3,10 +3,10 @@
 import csv
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from criteria.models import Operation
-from metrics.models import IngestionRun, RejectedRow
+from metrics.models import Alert, AlertEvent, IngestionRun, RejectedRow, Review
 
 
 def ingestion_runs_for_operation(operation: Operation) -> QuerySet[IngestionRun]:
@@ -28,3 +28,40 @@ def rejected_rows_csv_lines(run: IngestionRun) -> Iterator[str]:
     yield writer.writerow(["line", "column", "reason", "original"])
     for row in rejected_rows_for_run(run).iterator(chunk_size=2000):
         yield writer.writerow([row.line, row.column, row.reason, row.original])
+
+
+def alerts_open(operation: Operation) -> QuerySet[Alert]:
+    return (
+        Alert.objects.filter(operation=operation)
+        .exclude(state=Alert.State.RESOLVED)
+        .select_related("version", "review__owner")
+        .order_by("-opened_on", "-id")
+    )
+
+
+def alerts_history(operation: Operation) -> QuerySet[Alert]:
+    return (
+        Alert.objects.filter(operation=operation, state=Alert.State.RESOLVED)
+        .select_related("version", "review__owner")
+        .order_by("-opened_on", "-id")
+    )
+
+
+def alerts_for_operation(operation: Operation) -> QuerySet[Alert]:
+    return (
+        Alert.objects.filter(operation=operation)
+        .select_related("version", "review__owner")
+        .order_by("-opened_on", "-id")
+    )
+
+
+def alert_events(alert: Alert) -> QuerySet[AlertEvent]:
+    return alert.events.select_related("actor").order_by("at", "id")
+
+
+def reviews_for_operation(operation: Operation) -> QuerySet[Review]:
+    return (
+        Review.objects.filter(alert__operation=operation)
+        .select_related("alert", "owner", "decided_by", "draft_version")
+        .order_by(F("decided_at").desc(nulls_first=True), "due_on", "id")
+    )

@@ -1,24 +1,39 @@
 """Upload page, ingestion runs and their rejected rows (htmx; every page works without JS)."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from accounts.errors import StoplineError
 from criteria.access import operation_get_for_user
-from metrics.access import ingestion_run_get_for_user, membership_can_ingest
-from metrics.forms import IngestUploadForm
+from metrics.access import (
+    alert_get_for_user,
+    ingestion_run_get_for_user,
+    membership_can_act_on,
+    membership_can_decide_review,
+    membership_can_ingest,
+    review_get_for_user,
+)
+from metrics.forms import AlertActionForm, IngestUploadForm, ReviewDecideForm
+from metrics.models import Alert, Review
 from metrics.selectors import (
+    alert_events,
+    alerts_history,
+    alerts_open,
     ingestion_runs_for_operation,
     rejected_rows_csv_lines,
     rejected_rows_for_run,
+    reviews_for_operation,
 )
 from metrics.services.ingest import (
     UploadTooLarge,
@@ -26,6 +41,7 @@ from metrics.services.ingest import (
     ingestion_run_enqueue,
     size_limit_message,
 )
+from metrics.services.reviews import alert_act, review_decide
 from metrics.uploads import TOO_LARGE_ATTRIBUTE, SizeLimitUploadHandler
 
 REJECTS_PER_PAGE = 50
@@ -133,3 +149,132 @@ def run_rejects_csv(request: HttpRequest, slug: str, run_id: int) -> StreamingHt
     filename = f"{run.operation.slug}-run-{run.pk}-rejected.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --------------------------------------------------------------------------------------------
+# Alerts and reviews
+
+ALERTS_PER_PAGE = 25
+
+
+def _refused(request: HttpRequest, exc: StoplineError, back: str) -> HttpResponse:
+    """403/409 answer with a page saying what happened; input errors go back with a message."""
+    if exc.status == 400:
+        messages.error(request, exc.message)
+        return redirect(back)
+    return render(
+        request,
+        "criteria/error.html",
+        {"message": exc.message, "back": back, "status": exc.status},
+        status=exc.status,
+    )
+
+
+@login_required
+@require_GET
+def alert_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Open alerts first, then the history of resolved ones (paginated)."""
+    operation, _ = operation_get_for_user(request.user, slug)
+    page = Paginator(alerts_history(operation), ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"operation": operation, "open_alerts": list(alerts_open(operation)), "page": page}
+    if request.htmx:
+        return render(request, "metrics/partials/_alert_tables.html", context)
+    return render(request, "metrics/alert_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_detail(request: HtmxHttpRequest, slug: str, alert_id: int) -> HttpResponse:
+    alert, membership = alert_get_for_user(request.user, slug, alert_id)
+    url = reverse("metrics:alert_detail", args=[slug, alert.pk])
+    form = AlertActionForm()
+    if request.method == "POST":
+        if not membership_can_act_on(membership, alert):
+            raise PermissionDenied
+        form = AlertActionForm(request.POST)
+        if form.is_valid():
+            try:
+                alert_act(
+                    alert=alert,
+                    membership=membership,
+                    action=form.cleaned_data["action"],
+                    note=form.cleaned_data["note"],
+                    snooze_until=form.cleaned_data["until"],
+                )
+            except StoplineError as exc:
+                if exc.status != 400:
+                    return _refused(request, exc, url)
+                form.add_error(None, exc.message)
+            else:
+                if not request.htmx:
+                    messages.success(request, f"Alert {alert.get_state_display().lower()}.")
+                    return redirect(url)
+                form = AlertActionForm()
+    context = {
+        "operation": alert.operation,
+        "alert": alert,
+        "events": alert_events(alert),
+        "form": form,
+        "can_act": membership_can_act_on(membership, alert) and not alert.is_resolved,
+        "review": getattr(alert, "review", None) if _alert_has_review(alert) else None,
+        "today": timezone.localdate(),
+    }
+    status = 400 if form.is_bound and form.errors else 200
+    if request.htmx:
+        return render(request, "metrics/partials/_alert_state.html", context, status=status)
+    return render(request, "metrics/alert_detail.html", context, status=status)
+
+
+def _alert_has_review(alert: Alert) -> bool:
+    try:
+        return alert.review is not None
+    except Review.DoesNotExist:
+        return False
+
+
+@login_required
+@require_GET
+def review_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    operation, membership = operation_get_for_user(request.user, slug)
+    page = Paginator(reviews_for_operation(operation), ALERTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    today = timezone.localdate()
+    rows = [
+        {
+            "review": r,
+            "overdue": r.is_overdue(today),
+            "can_decide": not r.is_decided and membership_can_decide_review(membership, r),
+        }
+        for r in page.object_list
+    ]
+    context = {"operation": operation, "page": page, "rows": rows, "form": ReviewDecideForm()}
+    return render(request, "metrics/review_list.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def review_decide_view(request: HtmxHttpRequest, slug: str, review_id: int) -> HttpResponse:
+    review, membership = review_get_for_user(request.user, slug, review_id)
+    back = reverse("metrics:review_list", args=[slug])
+    if not membership_can_decide_review(membership, review):
+        raise PermissionDenied
+    form = ReviewDecideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a decision and say why.")
+        return redirect(back)
+    try:
+        review = review_decide(
+            review=review,
+            membership=membership,
+            decision=form.cleaned_data["decision"],
+            reason=form.cleaned_data["reason"],
+            pause_segment=form.cleaned_data["pause_segment"],
+        )
+    except StoplineError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"Decision recorded: {review.get_decision_display().lower()}.")
+    if review.draft_version is not None:
+        url = reverse("criteria:board", args=[slug])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return HttpResponseClientRedirect(back) if request.htmx else redirect(back)

@@ -1,11 +1,29 @@
+"""Template tags of the metrics app: the workshop board's backtest line."""
+
 from django import template
 
-from metrics.charts import percent
+from criteria.models import Operation
+from criteria.services import version_latest
+from metrics.indicators import indicator_series
+from metrics.services.drift import backtest_count
 
 register = template.Library()
 
 
-@register.filter
-def pct(value: float | None) -> str:
-    """A fraction as a percentage with one decimal: 0.1234 -> "12.3 %"."""
-    return percent(value)
+@register.inclusion_tag("metrics/partials/_backtest.html")
+def backtest(operation: Operation, key: str) -> dict:
+    """'On the pilot data this range would have fired N times' for the latest (draft)
+    version's trigger on ``key``; nothing when the operation has no data for it yet.
+
+    Reads only (a backtest writes nothing). The version and the series are read once per
+    operation object, so a board of four indicators does not read them four times.
+    """
+    cached = getattr(operation, "_backtest_cache", None)
+    if cached is None:
+        cached = (version_latest(operation), indicator_series(operation))
+        operation._backtest_cache = cached
+    version, series = cached
+    if version is None:
+        return {"count": None}
+    count = backtest_count(operation=operation, version=version, indicator=key, series=series)
+    return {"count": count, "version": version, "key": key}

@@ -1,0 +1,164 @@
+"""The drift service and the evaluate command against agreed criteria and backtests."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from criteria.services import draft_ensure, target_set
+from metrics.models import Alert, AlertEvent, NotificationAttempt, Review
+from metrics.services.drift import drift_evaluate
+from tests.criteria.signing import agree, membership
+from tests.metrics.drift_data import add_days
+
+START = date(2026, 1, 5)  # a Monday
+ONSET = 42
+
+
+def collapse(i: int) -> float:
+    """17 % until the onset, then down to 1 % within a week."""
+    if i < ONSET:
+        return 0.17
+    return max(0.01, 0.17 - (i - ONSET + 1) * 0.16 / 7)
+
+
+def day(i: int) -> date:
+    return START + timedelta(days=i)
+
+
+def counts() -> tuple[int, int, int, int]:
+    return (
+        Alert.objects.count(),
+        AlertEvent.objects.count(),
+        Review.objects.count(),
+        NotificationAttempt.objects.count(),
+    )
+
+
+@pytest.fixture
+def agreed(personas):
+    return agree(personas)
+
+
+def test_collapse_is_alerted_within_days_and_opens_a_review(
+    personas, agreed, mailoutbox, django_capture_on_commit_callbacks
+):
+    op = personas.operation
+    add_days(op, START, 70, escalation=collapse)
+    with django_capture_on_commit_callbacks(execute=True):
+        drift_evaluate(operation=op, through=day(69))
+    alert = Alert.objects.get(indicator="escalation_rate", rule="outside_range")
+    assert alert.direction == "below"
+    assert 0 < (alert.opened_on - day(ONSET)).days <= 7
+    assert alert.version == agreed
+    review = alert.review
+    assert review.owner.key == "operations"
+    assert review.due_on == alert.opened_on + timedelta(days=2)
+    # The owner department's members hear about it by e-mail (eager Celery, after commit).
+    sent_to = {m.to[0] for m in mailoutbox}
+    assert {"ops_lead@example.com", "ops_member@example.com"} <= sent_to
+    assert "escalation_rate" in mailoutbox[0].body
+
+
+def test_in_control_data_raises_no_alert(personas, agreed):
+    op = personas.operation
+    add_days(op, START, 90)
+    firings = drift_evaluate(operation=op, through=day(89))
+    assert firings == []
+    assert Alert.objects.count() == 0
+
+
+def test_a_gap_opens_one_no_data_alert(personas, agreed):
+    op = personas.operation
+    add_days(op, START, 40)
+    drift_evaluate(operation=op, through=day(44))  # 5 local days without data
+    alert = Alert.objects.get(direction="no_data")
+    assert alert.opened_on == day(42)  # the third missing day
+    assert not Review.objects.filter(alert=alert).exists()
+
+
+def test_running_twice_changes_nothing(
+    personas, agreed, mailoutbox, django_capture_on_commit_callbacks
+):
+    op = personas.operation
+    add_days(op, START, 70, escalation=collapse)
+    with django_capture_on_commit_callbacks(execute=True):
+        drift_evaluate(operation=op, through=day(69))
+    before, mails = counts(), len(mailoutbox)
+    assert before[0] >= 1 and mails >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        drift_evaluate(operation=op, through=day(69))
+        call_command("evaluate", op.slug, "--through", day(69).isoformat(), "--json")
+    assert counts() == before
+    assert len(mailoutbox) == mails
+
+
+def test_alert_resolves_itself_once_back_in_range(personas, agreed):
+    op = personas.operation
+    add_days(op, START, 40, escalation=lambda i: 0.17 if i < 30 else 0.02)
+    drift_evaluate(operation=op, through=day(39))
+    alert = Alert.objects.get(indicator="escalation_rate", rule="outside_range")
+    assert alert.state == "open"
+    add_days(op, day(40), 10, escalation=0.17)
+    drift_evaluate(operation=op, through=day(49))
+    alert.refresh_from_db()
+    assert alert.state == "resolved"
+    assert alert.resolved_on == day(42)  # third day back in range
+    assert list(alert.events.values_list("from_state", "to_state")) == [
+        ("", "open"),
+        ("open", "resolved"),
+    ]
+    # Still one alert: resolution did not re-open anything.
+    drift_evaluate(operation=op, through=day(49))
+    assert Alert.objects.filter(indicator="escalation_rate").count() == 1
+
+
+def test_backtest_of_a_draft_reports_and_writes_nothing(personas, agreed):
+    op = personas.operation
+    add_days(op, START, 60, escalation=0.12)
+    draft = draft_ensure(operation=op, actor=None)
+    target_set(
+        operation=op,
+        membership=membership(personas.facilitator, op),
+        key="escalation_rate",
+        values={"range_min": "0.16", "range_max": "0.25", "for_days": 3},
+    )
+    before = counts()
+    firings = drift_evaluate(operation=op, through=day(59), version="draft")
+    assert [(f.indicator, f.direction) for f in firings] == [("escalation_rate", "below")]
+    firings = drift_evaluate(operation=op, through=day(59), version=draft.number)
+    assert len(firings) == 1
+    assert counts() == before == (0, 0, 0, 0)
+
+
+def test_evaluate_json_prints_exactly_the_firings(personas, agreed, capsys):
+    op = personas.operation
+    add_days(op, START, 70, escalation=collapse)
+    call_command("evaluate", op.slug, "--through", day(69).isoformat(), "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert isinstance(data, list) and data
+    item = next(d for d in data if d["indicator"] == "escalation_rate")
+    assert set(item) == {"indicator", "rule", "direction", "opened_on", "value", "range"}
+    assert item["rule"] == "outside_range"
+    assert item["direction"] == "below"
+    assert date.fromisoformat(item["opened_on"]) > day(ONSET)
+    assert item["range"] == [0.08, 0.25]
+    assert 0 <= item["value"] < 0.08
+    assert all(d["direction"] in {"below", "above", "change", "no_data", "mix"} for d in data)
+
+
+def test_evaluate_readable_table(personas, agreed, capsys):
+    add_days(personas.operation, START, 70, escalation=collapse)
+    call_command("evaluate", "eu-chat", "--through", day(69).isoformat())
+    out = capsys.readouterr().out
+    assert "escalation_rate" in out and "below" in out and "alerts updated" in out
+
+
+def test_evaluate_unknown_operation_or_version(personas, agreed):
+    with pytest.raises(CommandError, match="Unknown operation"):
+        call_command("evaluate", "nope")
+    with pytest.raises(CommandError, match="no criteria version 9"):
+        call_command("evaluate", "eu-chat", "--version", "9")
+    with pytest.raises(CommandError, match="no draft"):
+        call_command("evaluate", "eu-chat", "--version", "draft")
