@@ -66,6 +66,8 @@ def test_charts_show_the_agreed_band_and_every_day(agreed, client):
     escalation_svg = html.split('id="panel-escalation_rate"')[1].split("</svg>")[0]
     assert escalation_svg.count('class="point') == 28
     assert "in range" in html
+    human = html.split('id="panel-human_requested"')[1].split("</section>")[0]
+    assert "no agreed range" in human  # no status without a range to judge it by
     assert "No open alerts." in html
 
 
@@ -211,3 +213,41 @@ def test_missed_handoffs_rise_only_on_a_real_step_up():
     assert not missed_rising(weeks([0.02, 0.02, 0.02, 0.03]))
     assert not missed_rising(weeks([0.1, 0.1, 0.1, 0.1]))
     assert not missed_rising(weeks([0.2]))
+
+
+# ----------------------------------------------------------------------------------------
+# Alerts and reviews from the drift engine
+
+
+def test_open_alerts_reviews_and_markers_appear(agreed, client, mailoutbox):
+    from metrics.services.drift import drift_evaluate
+
+    operation = agreed.operation
+    add_recent_days(operation, 60, collapse_days=6)
+    drift_evaluate(operation=operation, through=operation_today(operation))
+    client.force_login(agreed.viewer)
+    html = client.get(url(operation)).content.decode()
+    alerts = html.split('id="open-alerts"')[1].split("</section>")[0]
+    assert "Escalation rate" in alerts
+    assert "Below the range" in alerts
+    reviews = html.split('id="open-reviews"')[1].split("</section>")[0]
+    assert "Operations" in reviews  # the escalation trigger's owner
+    escalation_svg = html.split('id="panel-escalation_rate"')[1].split("</svg>")[0]
+    assert 'class="marker"' in escalation_svg
+
+
+def test_query_count_with_alerts_does_not_grow_with_days(
+    agreed, client, django_assert_max_num_queries, mailoutbox
+):
+    from metrics.services.drift import drift_evaluate
+
+    operation = agreed.operation
+    end = operation_today(operation)
+    add_recent_days(operation, 30, collapse_days=6, end=end)
+    drift_evaluate(operation=operation, through=end)
+    client.force_login(agreed.member)
+    with CaptureQueriesContext(connection) as few_days:
+        client.get(url(operation, days=365))
+    add_recent_days(operation, 335, end=end - timedelta(days=30))
+    with django_assert_max_num_queries(len(few_days)):
+        assert client.get(url(operation, days=365)).status_code == 200

@@ -118,3 +118,20 @@ def test_the_dashboard_offers_the_download(collapsed, client):
     client.force_login(collapsed.viewer)
     html = client.get(reverse("metrics:dashboard", args=["eu-chat"])).content.decode()
     assert reverse("metrics:status_pdf", args=["eu-chat"]) in html
+
+
+def test_open_alerts_and_reviews_are_listed_with_owners_and_due_dates(collapsed, mailoutbox):
+    from metrics.models import Review
+    from metrics.services.drift import drift_evaluate
+
+    operation = collapsed.operation
+    through = operation_today(operation)
+    drift_evaluate(operation=operation, through=through)
+    review = Review.objects.get(alert__indicator="escalation_rate")
+    _pages, text = text_of(
+        status_pdf_render(report=status_report_build(operation, through=through))
+    )
+    assert "Open alerts" in text and "No open alerts." not in text
+    assert "Escalation rate Below the range" in text
+    due = review.due_on
+    assert f"Escalation rate: Below the range Operations {due.day} {due.strftime('%b')}" in text

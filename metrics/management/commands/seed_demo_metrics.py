@@ -193,3 +193,4 @@ class Command(BaseCommand):
                 f"{len(reviews)} weekly review scores for {operation.slug}."
             )
         )
+        self.stdout.write(f"Open the alerts with: python manage.py evaluate {operation.slug}")
