@@ -251,3 +251,37 @@ def test_query_count_with_alerts_does_not_grow_with_days(
     add_recent_days(operation, 335, end=end - timedelta(days=30))
     with django_assert_max_num_queries(len(few_days)):
         assert client.get(url(operation, days=365)).status_code == 200
+
+
+def test_a_falling_escalation_rate_still_in_range_warns_when_missed_handoffs_rise(agreed, client):
+    """The early Klarna signal: still inside the range, but falling, and reviewers see more
+    conversations that should have gone to a person."""
+    operation = agreed.operation
+    end = operation_today(operation)
+    add_recent_days(operation, 46, end=end - timedelta(days=14))
+    add_recent_days_at(operation, 14, 0.10, end=end)
+    add_review_weeks(operation, [0.02, 0.02, 0.03, 0.02, 0.09])
+    client.force_login(agreed.viewer)
+    html = client.get(url(operation)).content.decode()
+    assert "in range" in html.split('id="panel-escalation_rate"')[1].split("</section>")[0]
+    assert 'id="handoff-warning"' in html
+    assert "Escalation rate is falling while" in html
+
+
+def add_recent_days_at(operation, days, rate, *, end):
+    from tests.metrics.drift_data import add_days
+
+    add_days(operation, end - timedelta(days=days - 1), days, escalation=rate)
+
+
+def test_escalation_falling_needs_a_real_drop():
+    from metrics.dashboard import escalation_falling
+
+    end = date(2027, 3, 28)
+    steady = points([0.15] * 28)
+    assert not escalation_falling(steady, end)
+    falling = points([0.15] * 14 + [0.10] * 14)
+    assert escalation_falling(falling, end)
+    slight = points([0.15] * 14 + [0.14] * 14)
+    assert not escalation_falling(slight, end)
+    assert not escalation_falling(points([0.15] * 14 + [0.05] * 14, n=0), end)
