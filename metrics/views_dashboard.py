@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 
 from criteria.access import operation_get_for_user
 from metrics.dashboard import DEFAULT_PERIOD, PERIODS, dashboard_get, operation_today
+from metrics.pdf import status_pdf_render
+from metrics.status_report import status_report_build
 
 
 def _period(request: HttpRequest) -> int:
@@ -37,9 +39,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def status_pdf(request: HttpRequest, slug: str) -> HttpResponse:
-    from metrics.pdf import status_pdf_render
-    from metrics.status_report import status_report_build
-
+    """The executive status PDF through today; members only, others get 404."""
     operation, _membership = operation_get_for_user(request.user, slug)
     through: date = operation_today(operation)
     pdf = status_pdf_render(report=status_report_build(operation, through=through))
