@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.models import (
+    Alert,
+    Conversation,
+    DailyAggregate,
+    IngestionRun,
+    NotificationAttempt,
+    OperationNotificationSettings,
+    RejectedRow,
+    Review,
+)
 
 
 @admin.register(Conversation)
@@ -45,3 +54,36 @@ class RejectedRowAdmin(admin.ModelAdmin):
     list_display = ["run", "line", "column", "reason"]
     list_select_related = ["run"]
     readonly_fields = ["run", "line", "column", "reason", "original"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    """Read-only: alerts change state through the services, which keep the history."""
+
+    list_display = ["operation", "indicator", "rule", "direction", "opened_on", "state"]
+    list_filter = ["state", "direction", "operation"]
+    list_select_related = ["operation"]
+    readonly_fields = [f.name for f in Alert._meta.fields]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["alert", "owner", "due_on", "decision", "decided_by"]
+    list_select_related = ["alert", "owner", "decided_by"]
+    readonly_fields = [f.name for f in Review._meta.fields]
+
+
+@admin.register(OperationNotificationSettings)
+class OperationNotificationSettingsAdmin(admin.ModelAdmin):
+    """Where an operation's alerts are posted besides e-mail (a Slack-compatible webhook)."""
+
+    list_display = ["operation", "webhook_url"]
+    list_select_related = ["operation"]
+
+
+@admin.register(NotificationAttempt)
+class NotificationAttemptAdmin(admin.ModelAdmin):
+    list_display = ["alert", "channel", "target", "attempt", "status", "at"]
+    list_filter = ["channel", "status"]
+    list_select_related = ["alert"]
+    readonly_fields = [f.name for f in NotificationAttempt._meta.fields]

@@ -211,6 +211,7 @@ def indicator_series(
 
 def pooled(points: Iterable[Point], end: date, days: int) -> Point:
     """The pooled rate (Σ successes / Σ n) of the ``days`` local days ending on ``end``."""
+    points = list(points)
     counts = {p.day: (p.successes, p.n) for p in points}
     unknown = sum(p.unknown for p in points if end - timedelta(days=days) < p.day <= end)
     rate = stats.pooled_window(counts, end, days)
@@ -221,6 +222,17 @@ def windows(points: Sequence[Point], end: date, sizes: Iterable[int] = WINDOWS) 
     """The 7/14/28-day pooled windows ending on ``end``: {days: Point}."""
     points = list(points)
     return {size: pooled(points, end, size) for size in sizes}
+
+
+def rolling(points: Sequence[Point], days: int) -> list[Point]:
+    """The pooled ``days``-day window ending on each day with data (for a smoothed line)."""
+    points = list(points)
+    counts = {p.day: (p.successes, p.n) for p in points}
+    out = []
+    for p in points:
+        rate = stats.pooled_window(counts, p.day, days)
+        out.append(rate_point(p.day, rate.successes, rate.n))
+    return out
 
 
 def to_day_obs(points: Iterable[Point]) -> list[DayObs]:

@@ -1,14 +1,12 @@
 """Celery tasks: thin wrappers over the services (arguments are ids and ISO dates only)."""
 
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from celery import shared_task
 from django.db import OperationalError
-from django.utils import timezone
 
 from criteria.models import CriteriaVersion, Operation
-from metrics.services.drift import drift_evaluate
+from metrics.services.drift import drift_evaluate, local_yesterday
 from metrics.services.ingest import ingestion_run_execute
 from metrics.services.notifications import notification_deliver
 
@@ -29,12 +27,6 @@ def ingestion_run_execute_task(run_id: int) -> str:
     return run.status
 
 
-def yesterday_local(operation: Operation) -> date:
-    """The operation's last complete local day."""
-    now = timezone.now().astimezone(ZoneInfo(operation.timezone or "UTC"))
-    return now.date() - timedelta(days=1)
-
-
 @shared_task(**RETRY)
 def drift_evaluate_all() -> list[str]:
     """Beat entry: one evaluation task per operation with agreed criteria (fan-out), each
@@ -43,7 +35,7 @@ def drift_evaluate_all() -> list[str]:
     sent = []
     for operation in operations.distinct().order_by("pk"):
         result = drift_evaluate_operation.delay(
-            operation.pk, yesterday_local(operation).isoformat()
+            operation.pk, local_yesterday(operation).isoformat()
         )
         sent.append(result.id)
     return sent

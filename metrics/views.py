@@ -219,9 +219,10 @@ def alert_detail(request: HtmxHttpRequest, slug: str, alert_id: int) -> HttpResp
         "review": getattr(alert, "review", None) if _alert_has_review(alert) else None,
         "today": timezone.localdate(),
     }
-    status = 400 if form.is_bound and form.errors else 200
     if request.htmx:
-        return render(request, "metrics/partials/_alert_state.html", context, status=status)
+        # htmx swaps only 2xx answers; the fragment carries the error message itself.
+        return render(request, "metrics/partials/_alert_state.html", context)
+    status = 400 if form.is_bound and form.errors else 200
     return render(request, "metrics/alert_detail.html", context, status=status)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.errors import StoplineError
 from accounts.models import Membership
@@ -52,6 +54,12 @@ class Check:
     series: str
     trigger: Trigger
     target: IndicatorTarget | None
+
+
+def local_yesterday(operation: Operation) -> date:
+    """The operation's last complete local day: what the daily evaluation looks through."""
+    now = timezone.now().astimezone(ZoneInfo(operation.timezone or "UTC"))
+    return now.date() - timedelta(days=1)
 
 
 def _float(value) -> float | None:
@@ -199,7 +207,8 @@ def _alerts_sync(
                 elif episode.resolved_on is None:
                     _snooze_expire(alert, through)
         for alert in live.values():
-            if alert.pk not in seen and not alert.is_resolved:
+            # An alert opened after `through` is not contradicted by looking at earlier days.
+            if alert.pk not in seen and not alert.is_resolved and alert.opened_on <= through:
                 _alert_auto_resolve(alert, through, "The trigger no longer fires on this data")
 
 

@@ -12,6 +12,9 @@ from metrics.services.drift import drift_evaluate
 from tests.criteria.signing import agree
 from tests.metrics.drift_data import add_days
 
+# Notifications are Celery tasks: run them in-process even where REDIS_URL is set.
+pytestmark = pytest.mark.usefixtures("celery_eager")
+
 START = date(2026, 1, 5)
 
 
@@ -36,7 +39,9 @@ class _Hook(BaseHTTPRequestHandler):
 def hook():
     handler = type("Hook", (_Hook,), {"received": [], "status": 200})
     server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield handler, f"http://127.0.0.1:{server.server_port}/hook"
     server.shutdown()
@@ -44,7 +49,8 @@ def hook():
 
 
 def _collapse(personas, url, capture):
-    agree(personas)
+    version = agree(personas)
+    version.targets.filter(key="escalation_rate").update(recipients=["duty@example.org"])
     op = personas.operation
     OperationNotificationSettings.objects.create(operation=op, webhook_url=url)
     add_days(op, START, 50, escalation=lambda i: 0.17 if i < 40 else 0.02)
@@ -67,6 +73,13 @@ def test_webhook_and_email_after_commit(
     emails = NotificationAttempt.objects.filter(channel="email")
     assert set(emails.values_list("status", flat=True)) == {"sent"}
     assert {m.to[0] for m in mailoutbox} == set(emails.values_list("target", flat=True))
+    # The trigger's recipients and the owning department (operations), no one else.
+    assert {m.to[0] for m in mailoutbox} == {
+        "duty@example.org",
+        "facilitator@example.com",
+        "ops_lead@example.com",
+        "ops_member@example.com",
+    }
 
 
 def test_a_failing_webhook_is_retried_and_every_attempt_logged(

@@ -194,3 +194,12 @@ def test_alert_list_queries_do_not_grow_with_alerts(
         response = client.get(url)
     assert response.status_code == 200
     assert Alert.objects.count() == 34 and AlertEvent.objects.count() == 34
+
+
+def test_htmx_snooze_error_comes_back_in_the_fragment(client, personas, alert):
+    login(client, personas.facilitator)
+    url = reverse("metrics:alert_detail", args=["eu-chat", alert.pk])
+    response = client.post(url, {"action": "snooze"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "needs a reason and an expiry" in response.content.decode()
+    assert Alert.objects.get(pk=alert.pk).state == "open"

@@ -12,6 +12,9 @@ from metrics.services.drift import drift_evaluate
 from tests.criteria.signing import agree, membership
 from tests.metrics.drift_data import add_days
 
+# Notifications are Celery tasks: run them in-process even where REDIS_URL is set.
+pytestmark = pytest.mark.usefixtures("celery_eager")
+
 START = date(2026, 1, 5)  # a Monday
 ONSET = 42
 
@@ -162,3 +165,63 @@ def test_evaluate_unknown_operation_or_version(personas, agreed):
         call_command("evaluate", "eu-chat", "--version", "9")
     with pytest.raises(CommandError, match="no draft"):
         call_command("evaluate", "eu-chat", "--version", "draft")
+
+
+def test_a_case_mix_shift_raises_a_warning_without_a_review(personas, agreed):
+    op = personas.operation
+    add_days(op, START, 35, complex_share=0.30)
+    add_days(op, day(35), 25, complex_share=0.45)
+    drift_evaluate(operation=op, through=day(59))
+    alert = Alert.objects.get(indicator="complex_share")
+    assert (alert.rule, alert.direction) == ("case_mix", "mix")
+    assert day(35) <= alert.opened_on <= day(40)
+    assert not Review.objects.filter(alert=alert).exists()
+
+
+def test_an_expired_snooze_opens_the_alert_again(personas, agreed):
+    from metrics.services.reviews import alert_act
+
+    op = personas.operation
+    add_days(op, START, 40, escalation=lambda i: 0.17 if i < 30 else 0.02)
+    drift_evaluate(operation=op, through=day(39))
+    alert = Alert.objects.get(indicator="escalation_rate")
+    alert_act(
+        alert=alert,
+        membership=membership(personas.facilitator, op),
+        action="snooze",
+        note="vendor is on it",
+        snooze_until=date.today() + timedelta(days=1),
+    )
+    Alert.objects.filter(pk=alert.pk).update(snooze_until=day(40))
+    add_days(op, day(40), 2, escalation=0.02)
+    drift_evaluate(operation=op, through=day(41))
+    alert.refresh_from_db()
+    assert alert.state == "open"
+    assert alert.events.last().note == "Snooze expired"
+
+
+def test_evaluating_an_earlier_day_leaves_later_alerts_alone(personas, agreed):
+    op = personas.operation
+    add_days(op, START, 40, escalation=lambda i: 0.17 if i < 30 else 0.02)
+    drift_evaluate(operation=op, through=day(39))
+    drift_evaluate(operation=op, through=day(20))
+    assert Alert.objects.get(indicator="escalation_rate").state == "open"
+
+
+def test_a_no_data_trigger_counts_unknown_outcomes_as_missing(personas, agreed):
+    from metrics.models import DailyAggregate
+
+    op = personas.operation
+    agreed.targets.filter(key="fcr_complex").update(rule="no_data", for_days=2)
+    add_days(op, START, 30)
+    # Complex outcomes stop arriving (not known yet) from day 25: missing, not zero.
+    DailyAggregate.objects.filter(operation=op, segment="complex", date__gte=day(25)).update(
+        resolved_first_contact=None, resolved_known=0
+    )
+    firings = drift_evaluate(operation=op, through=day(29))
+    assert [(f.indicator, f.direction, f.opened_on) for f in firings] == [
+        ("fcr_complex", "no_data", day(26))
+    ]
+    alert = Alert.objects.get(indicator="fcr_complex")
+    assert alert.review.owner.key == "cx"
+    assert alert.review.due_on == day(26) + timedelta(days=3)

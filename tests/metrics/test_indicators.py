@@ -100,3 +100,13 @@ def test_review_score_weekly_points_for_detectors(personas):
     obs = day_obs(op, "review_score")
     assert obs[0].date == START + timedelta(days=6)
     assert (obs[0].successes, obs[0].n) == (40, 50)
+
+
+def test_rolling_windows_pool_the_days_before(personas):
+    from metrics.indicators import rolling
+
+    op = personas.operation
+    for i in range(3):
+        _row(op, START + timedelta(days=i), "simple", conversations=100, escalated=10 * (i + 1))
+    points = rolling(indicator_series(op)["escalation_rate"], 2)
+    assert [(p.successes, p.n) for p in points] == [(10, 100), (30, 200), (50, 200)]

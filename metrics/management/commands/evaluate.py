@@ -1,13 +1,18 @@
 """python manage.py evaluate OPERATION [--through DATE] [--version agreed|draft|N] [--json]"""
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.errors import StoplineError
 from criteria.models import Operation
-from metrics.services.drift import drift_evaluate, version_in_force, version_resolve
+from metrics.services.drift import (
+    drift_evaluate,
+    local_yesterday,
+    version_in_force,
+    version_resolve,
+)
 
 
 class Command(BaseCommand):
@@ -29,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--through",
             type=date.fromisoformat,
-            help="Last local day to look at (YYYY-MM-DD); default yesterday.",
+            help="Last local day to look at (YYYY-MM-DD); default the operation's local yesterday.",
         )
         parser.add_argument(
             "--version",
@@ -44,7 +49,7 @@ class Command(BaseCommand):
             operation = Operation.objects.get(slug=options["operation"])
         except Operation.DoesNotExist as exc:
             raise CommandError(f"Unknown operation {options['operation']!r}.") from exc
-        through = options["through"] or date.today() - timedelta(days=1)
+        through = options["through"] or local_yesterday(operation)
         try:
             version = version_resolve(operation, options["version"])
             firings = drift_evaluate(operation=operation, through=through, version=version.number)
