@@ -99,21 +99,6 @@ def _direction(rate: float, lo: float | None, hi: float | None) -> str | None:
     return None
 
 
-def rolling(points: list[Point], days: int) -> list[Point]:
-    """Each day with data replaced by the pooled window of `days` local days ending on it."""
-    out = []
-    first = 0
-    s = n = unknown = 0
-    for p in points:
-        s, n, unknown = s + p.successes, n + p.n, unknown + p.unknown
-        while points[first].day <= p.day - timedelta(days=days):
-            q = points[first]
-            s, n, unknown = s - q.successes, n - q.n, unknown - q.unknown
-            first += 1
-        out.append(rate_point(p.day, s, n, unknown))
-    return out
-
-
 def assess(points: list[Point], band_min: float | None, band_max: float | None) -> Assessment:
     with_data = [p for p in points if p.rate is not None]
     if not with_data:
@@ -407,7 +392,9 @@ def dashboard_get(
             points=points,
             # A trigger over a pooled window is judged on that window, as the detector does.
             assessment=assess(
-                rolling(points, pooled_days) if pooled_days else points, band_min, band_max
+                indicators.rolling(points, pooled_days) if pooled_days else points,
+                band_min,
+                band_max,
             ),
             target=target,
             markers=markers,

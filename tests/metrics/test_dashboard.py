@@ -11,7 +11,6 @@ from metrics.dashboard import (
     assess,
     missed_rising,
     operation_today,
-    rolling,
     week_since_go_live,
 )
 from metrics.indicators import rate_point
@@ -186,11 +185,6 @@ def test_assess_says_when_a_value_outside_is_within_noise():
     noisy = assess(points([0.06], n=50), 0.08, 0.25)
     assert noisy.status == "out_of_range"
     assert not noisy.clear
-
-
-def test_rolling_pools_the_window_ending_on_each_day():
-    rolled = rolling(points([0.1, 0.2, 0.3, None, 0.5]), 2)
-    assert [round(p.rate, 3) for p in rolled] == [0.1, 0.15, 0.25, 0.5]
 
 
 def test_week_since_go_live():
