@@ -53,6 +53,7 @@ TREND_DROP = 0.2
 MISSED_BASE_WEEKS = 4
 MISSED_RISE = 1.25
 MISSED_MIN_STEP = 0.02
+STALE_AFTER_DAYS = 3  # days between the last data and the end of the period before we say so
 
 
 def operation_today(operation: Operation) -> date:
@@ -303,6 +304,23 @@ class Dashboard:
     handoff_chart: str
     open_alerts: list[AlertRow]
     open_reviews: list[ReviewRow]
+
+    @property
+    def last_data_day(self) -> date | None:
+        points = self.panels["escalation_rate"].points
+        return points[-1].day if points else None
+
+    @property
+    def feed_gap(self) -> str:
+        """ "No daily data since 20 November 2026 (11 days)." when the feed went quiet; data
+        for yesterday is normal, the current day is rarely complete."""
+        last = self.last_data_day
+        if last is None:
+            return ""
+        gap = (self.end - last).days
+        if gap < STALE_AFTER_DAYS:
+            return ""
+        return f"No daily data since {_long_date(last)} ({gap} days)."
 
     def panel_list(self) -> list[Panel]:
         return [self.panels[key] for key, _, _ in PANELS]

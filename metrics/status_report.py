@@ -94,6 +94,8 @@ def status_report_build(operation: Operation, *, through: date) -> StatusReport:
     # Out-of-range indicators first: they are what the reader must act on.
     ordered = sorted(items.values(), key=lambda i: not i.out_of_range)
     statements = [i.panel.statement() for i in ordered]
+    if board.feed_gap:
+        statements.insert(0, board.feed_gap)
     return StatusReport(
         operation=operation,
         through=through,

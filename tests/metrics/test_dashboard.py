@@ -279,3 +279,16 @@ def test_escalation_falling_needs_a_real_drop():
     slight = points([0.15] * 14 + [0.14] * 14)
     assert not escalation_falling(slight, end)
     assert not escalation_falling(points([0.15] * 14 + [0.05] * 14, n=0), end)
+
+
+def test_a_quiet_feed_is_said_loudly(agreed, client):
+    operation = agreed.operation
+    end = operation_today(operation)
+    add_recent_days(operation, 30, end=end - timedelta(days=9))
+    last = end - timedelta(days=9)
+    client.force_login(agreed.viewer)
+    html = client.get(url(operation)).content.decode()
+    assert f"No daily data since {last.day} {last.strftime('%B')} {last.year} (9 days)." in html
+    # Data through yesterday is the normal state: nothing to say.
+    add_recent_days(operation, 8, end=end - timedelta(days=1))
+    assert "No daily data since" not in client.get(url(operation)).content.decode()

@@ -135,3 +135,15 @@ def test_open_alerts_and_reviews_are_listed_with_owners_and_due_dates(collapsed,
     assert "Escalation rate Below the range" in text
     due = review.due_on
     assert f"Escalation rate: Below the range Operations {due.day} {due.strftime('%b')}" in text
+
+
+def test_the_report_opens_with_a_quiet_feed(collapsed):
+    operation = collapsed.operation
+    through = operation_today(operation) + timedelta(days=5)
+    _pages, text = text_of(
+        status_pdf_render(report=status_report_build(operation, through=through))
+    )
+    last = operation_today(operation)
+    assert text.index(f"No daily data since {long_date(last)} (5 days).") < text.index(
+        "Escalation rate has been below"
+    )
