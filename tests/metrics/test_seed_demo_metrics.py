@@ -57,3 +57,33 @@ def test_rerunning_changes_nothing():
     before = snapshot()
     seed()
     assert snapshot() == before
+
+
+def test_the_demo_status_pdf_shows_the_collapse(tmp_path):
+    """Issue 5's acceptance: the status PDF of the demo operation, with its charts and the
+    out-of-range statements."""
+    import io as _io
+
+    from pypdf import PdfReader
+
+    call_command("seed_demo", stdout=StringIO())
+    seed()
+    call_command("evaluate", "eu-retail-chat", "--through", THROUGH.isoformat(), stdout=StringIO())
+    out = tmp_path / "status.pdf"
+    call_command(
+        "status_pdf",
+        "eu-retail-chat",
+        "--through",
+        THROUGH.isoformat(),
+        "-o",
+        str(out),
+        stdout=StringIO(),
+    )
+    reader = PdfReader(_io.BytesIO(out.read_bytes()))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert 1 <= len(reader.pages) <= 2
+    assert "Escalation rate has been below its range (8 %–25 %) since" in text
+    assert "Week 18 since go-live" in text
+    assert "Escalations down, missed handoffs up." in text
+    assert "agreed 8 %–25 %" in text  # drawn by the escalation chart
+    assert "No open alerts." not in text
