@@ -174,6 +174,10 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Largest data file (upload page or REST body, as sent: a .gz counts compressed).
 # The daily feed is reported missing (a no_data alert) after this many local days without data.
 STOPLINE_NO_DATA_DAYS = env.int("STOPLINE_NO_DATA_DAYS", default=3)
+# Change detection takes its in-control reference from the pilot (the days before go-live, at
+# most the last BASELINE_DAYS_MAX of them) or, without one, the first BASELINE_DAYS with data.
+STOPLINE_BASELINE_DAYS = env.int("STOPLINE_BASELINE_DAYS", default=28)
+STOPLINE_BASELINE_DAYS_MAX = env.int("STOPLINE_BASELINE_DAYS_MAX", default=56)
 # Webhook calls give up after this many seconds; failed notifications are tried this often.
 STOPLINE_WEBHOOK_TIMEOUT = env.float("STOPLINE_WEBHOOK_TIMEOUT", default=10.0)
 STOPLINE_NOTIFICATION_ATTEMPTS = env.int("STOPLINE_NOTIFICATION_ATTEMPTS", default=5)

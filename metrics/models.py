@@ -299,9 +299,13 @@ class Alert(models.Model):
 
     @property
     def range_display(self) -> str:
-        lo = "" if self.range_min is None else f"{self.range_min * 100:g} %"
-        hi = "" if self.range_max is None else f"{self.range_max * 100:g} %"
-        return f"{lo} – {hi}".strip(" –") if lo or hi else "—"
+        lo = None if self.range_min is None else f"{self.range_min * 100:g} %"
+        hi = None if self.range_max is None else f"{self.range_max * 100:g} %"
+        if lo and hi:
+            return f"{lo} – {hi}"
+        if lo or hi:
+            return f"at least {lo}" if lo else f"at most {hi}"
+        return "—"
 
     @property
     def value_display(self) -> str:

@@ -116,11 +116,27 @@ def checks_for_version(version: CriteriaVersion) -> list[Check]:
     return checks
 
 
-def _episodes(check: Check, series: dict[str, list[Point]], through: date) -> list[Episode]:
+def _episodes(
+    check: Check, series: dict[str, list[Point]], through: date, go_live: date | None = None
+) -> list[Episode]:
+    """The check's episodes through ``through``. Change detection (change_detected, case_mix)
+    takes the pilot (the days before go-live, the last STOPLINE_BASELINE_DAYS_MAX of them) as
+    its in-control reference when it has at least 14 days of data; otherwise the first
+    STOPLINE_BASELINE_DAYS days with data."""
     days = to_day_obs(series[check.series])
     if check.trigger.rule == detectors.NO_DATA and check.series == "review_score":
         return []  # weekly: a day without a verdict is normal
-    return detectors.evaluate_episodes(check.indicator, days, check.trigger, through=through)
+    options: dict = {"baseline_days": settings.STOPLINE_BASELINE_DAYS}
+    if go_live is not None and check.trigger.rule in (
+        detectors.CHANGE_DETECTED,
+        detectors.CASE_MIX,
+    ):
+        pilot = [d for d in days if d.date < go_live][-settings.STOPLINE_BASELINE_DAYS_MAX :]
+        if len(pilot) >= detectors.MIN_BASELINE_DAYS:
+            options = {"baseline": pilot}
+    return detectors.evaluate_episodes(
+        check.indicator, days, check.trigger, through=through, **options
+    )
 
 
 def drift_evaluate(
@@ -136,7 +152,7 @@ def drift_evaluate(
     write = in_force is not None and resolved.pk == in_force.pk
     checks = checks_for_version(resolved)
     series = indicator_series(operation, end=through)
-    found = [(c, _episodes(c, series, through)) for c in checks]
+    found = [(c, _episodes(c, series, through, operation.go_live)) for c in checks]
     if write:
         _alerts_sync(operation=operation, version=resolved, through=through, found=found)
     firings = [e.firing for _, episodes in found for e in episodes]
@@ -161,7 +177,7 @@ def backtest_count(
     if not series[target.series]:
         return None
     through = series[target.series][-1].day
-    return len(_episodes(target, series, through))
+    return len(_episodes(target, series, through, operation.go_live))
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,9 +220,12 @@ def _alerts_sync(
                 seen.add(alert.pk)
                 if episode.resolved_on is not None and not alert.is_resolved:
                     _alert_auto_resolve(alert, episode.resolved_on, "Back in range")
+                    # A later episode in the same data opens an alert of its own.
+                    if live.get((f.indicator, f.rule)) is alert:
+                        del live[(f.indicator, f.rule)]
                 elif episode.resolved_on is None:
                     _snooze_expire(alert, through)
-        for alert in live.values():
+        for alert in list(live.values()):
             # An alert opened after `through` is not contradicted by looking at earlier days.
             if alert.pk not in seen and not alert.is_resolved and alert.opened_on <= through:
                 _alert_auto_resolve(alert, through, "The trigger no longer fires on this data")

@@ -47,3 +47,47 @@ def add_days(
                 )
             )
     DailyAggregate.objects.bulk_create(rows)
+
+
+def add_noisy_days(
+    operation: Operation,
+    start: date,
+    days: int,
+    *,
+    seed: int = 1,
+    fcr_complex: Callable[[int], float] | None = None,
+) -> None:
+    """In-control days with weekly seasonality, extra day-to-day variance and binomial noise
+    (normal approximation): escalation ~15 %, complex FCR ~62 %, simple FCR ~88 %."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+
+    def draw(n: int, p: float) -> int:
+        p = min(max(p + rng.gauss(0, 0.008), 0.0), 1.0)
+        return min(n, max(0, round(n * p + rng.gauss(0, math.sqrt(n * p * (1 - p))))))
+
+    weekday_volume = [1.15, 1.1, 1.05, 1.0, 0.95, 0.75, 0.6]
+    rows = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        n = round(2000 * weekday_volume[day.weekday()] * rng.uniform(0.9, 1.1))
+        n_complex = draw(n, 0.30)
+        complex_fcr = fcr_complex(i) if fcr_complex else 0.62
+        segments = (("simple", n - n_complex, 0.88), ("complex", n_complex, complex_fcr))
+        for segment, count, fcr in segments:
+            known = round(count * 0.9)
+            rows.append(
+                DailyAggregate(
+                    operation=operation,
+                    date=day,
+                    segment=segment,
+                    conversations=count,
+                    escalated=draw(count, 0.15),
+                    resolved_first_contact=draw(known, fcr),
+                    resolved_known=known,
+                    source="daily",
+                )
+            )
+    DailyAggregate.objects.bulk_create(rows)

@@ -203,3 +203,17 @@ def test_htmx_snooze_error_comes_back_in_the_fragment(client, personas, alert):
     assert response.status_code == 200
     assert "needs a reason and an expiry" in response.content.decode()
     assert Alert.objects.get(pk=alert.pk).state == "open"
+
+
+def test_history_pages_swap_as_a_fragment_under_htmx(client, personas):
+    for i in range(30):
+        make_alert(
+            personas.operation, opened_on=date(2025, 1, 1) + timedelta(days=i), state="resolved"
+        )
+    login(client, personas.viewer)
+    url = reverse("metrics:alert_list", args=["eu-chat"])
+    page = client.get(url).content.decode()
+    assert "Page 1 of 2" in page and "<html" in page
+    fragment = client.get(url + "?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<div id="alert-tables">')
+    assert "Page 2 of 2" in fragment and "<html" not in fragment

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from criteria.services import draft_ensure, target_set
-from metrics.models import Alert, AlertEvent, NotificationAttempt, Review
+from metrics.models import Alert, AlertEvent, DailyAggregate, NotificationAttempt, Review
 from metrics.services.drift import drift_evaluate
 from tests.criteria.signing import agree, membership
 from tests.metrics.drift_data import add_days
@@ -225,3 +225,54 @@ def test_a_no_data_trigger_counts_unknown_outcomes_as_missing(personas, agreed):
     alert = Alert.objects.get(indicator="fcr_complex")
     assert alert.review.owner.key == "cx"
     assert alert.review.due_on == day(26) + timedelta(days=3)
+
+
+def test_in_control_years_stay_within_the_false_alarm_budget(personas, agreed):
+    """Four simulated years after a 56-day pilot: the ranges never fire, and the two change
+    detectors (complex FCR, case mix) stay near their budget of one per indicator-year (the
+    calibration is Monte Carlo: docs/drift-detection.md reports 1.1 for this baseline)."""
+    from metrics.services.drift import drift_evaluate as evaluate
+    from tests.metrics.drift_data import add_noisy_days
+
+    op = personas.operation
+    op.go_live = day(56)
+    op.save()
+    alarms = 0
+    for seed in range(1, 5):
+        DailyAggregate.objects.filter(operation=op).delete()
+        add_noisy_days(op, START, 56 + 365, seed=seed)
+        firings = evaluate(operation=op, through=day(56 + 364), version=agreed.number)
+        assert not [f for f in firings if f.rule in ("outside_range", "no_data")], firings
+        alarms += len(firings)
+        Alert.objects.all().delete()
+    assert alarms / (4 * 2) <= 1.5
+
+
+def test_the_pilot_is_the_baseline_so_a_change_at_go_live_is_caught(personas, agreed):
+    from tests.metrics.drift_data import add_noisy_days
+
+    op = personas.operation
+    op.go_live = day(21)
+    op.save()
+    add_noisy_days(op, START, 60, fcr_complex=lambda i: 0.62 if i < 21 else 0.45)
+    firings = drift_evaluate(operation=op, through=day(59), version="agreed")
+    change = [f for f in firings if f.indicator == "fcr_complex"]
+    assert change and change[0].rule == "change_detected"
+    assert day(21) <= change[0].opened_on <= day(25)
+
+
+def test_two_episodes_between_evaluations_give_two_alerts(personas, agreed):
+    op = personas.operation
+    low = set(range(30, 35)) | set(range(45, 60))
+    add_days(op, START, 30, escalation=0.17)
+    add_days(op, day(30), 5, escalation=0.02)
+    drift_evaluate(operation=op, through=day(34))
+    add_days(op, day(35), 25, escalation=lambda i: 0.02 if i + 35 in low else 0.17)
+    drift_evaluate(operation=op, through=day(59))
+    alerts = Alert.objects.filter(indicator="escalation_rate").order_by("opened_on")
+    assert [(a.opened_on, a.state) for a in alerts] == [
+        (day(32), "resolved"),
+        (day(47), "open"),
+    ]
+    assert alerts[0].resolved_on == day(37)
+    assert Review.objects.filter(alert__indicator="escalation_rate").count() == 2
