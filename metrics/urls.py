@@ -1,8 +1,10 @@
 from django.urls import path
 
-from metrics import views
+from metrics import views, views_dashboard
 
 urlpatterns = [
+    path("<slug:slug>/", views_dashboard.dashboard, name="dashboard"),
+    path("<slug:slug>/status.pdf", views_dashboard.status_pdf, name="status_pdf"),
     path("<slug:slug>/ingest/", views.ingest_upload, name="ingest_upload"),
     path("<slug:slug>/runs/", views.run_list, name="run_list"),
     path("<slug:slug>/runs/<int:run_id>/", views.run_detail, name="run_detail"),

@@ -1,0 +1,13 @@
+"""Formatting filters for the dashboard and the status PDF."""
+
+from django import template
+
+from metrics.charts import percent
+
+register = template.Library()
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    """A fraction as a percentage with one decimal: 0.1234 -> "12.3 %"."""
+    return percent(value)
