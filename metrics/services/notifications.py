@@ -30,7 +30,9 @@ def alert_message(alert: Alert) -> str:
         "no_data": "has no data",
         "mix": "shows a case-mix shift",
     }.get(alert.direction, alert.direction)
-    url = reverse("metrics:alert_detail", args=[alert.operation.slug, alert.pk])
+    url = settings.STOPLINE_BASE_URL.rstrip("/") + reverse(
+        "metrics:alert_detail", args=[alert.operation.slug, alert.pk]
+    )
     return (
         f"[Stopline] {alert.operation.title}: {alert.indicator} {what} on {alert.opened_on} "
         f"(value {alert.value_display}, range {alert.range_display}). {url}"

@@ -319,3 +319,31 @@ def test_the_formats_md_example_imports_with_its_whole_action(db, tmp_path):
     call_command("import_criteria", str(path), "--org", "acme")
     target = IndicatorTarget.objects.get(key="review_score")
     assert target.action == "Decision meeting - continue, adjust or pause."
+
+
+def test_seed_demo_is_idempotent_and_tells_the_whole_story(db):
+    from metrics.models import Alert, DailyAggregate
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "password: stopline-demo" in out.getvalue()
+    counts = (
+        Operation.objects.count(),
+        CriteriaVersion.objects.count(),
+        DailyAggregate.objects.count(),
+        Alert.objects.count(),
+    )
+    call_command("seed_demo", stdout=StringIO())
+    assert (
+        Operation.objects.count(),
+        CriteriaVersion.objects.count(),
+        DailyAggregate.objects.count(),
+        Alert.objects.count(),
+    ) == counts
+    operation = Operation.objects.get(slug="eu-retail-chat")
+    statuses = list(operation.versions.order_by("number").values_list("status", flat=True))
+    assert statuses == ["agreed", "draft"]
+    # The collapse in the demo data is alerted by the agreed escalation trigger.
+    assert Alert.objects.filter(
+        operation=operation, indicator="escalation_rate", direction="below"
+    ).exists()

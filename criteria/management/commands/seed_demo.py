@@ -1,10 +1,13 @@
 """Demo data: an organization, its people, and an operation mid-negotiation. Idempotent."""
 
-from datetime import date
+from datetime import timedelta
+from io import StringIO
 
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.services import organization_ensure
@@ -51,6 +54,17 @@ POSITIONS = [
 class Command(BaseCommand):
     help = "Create (or refresh) the demo organization, users and operation. Safe to re-run."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--no-metrics", action="store_true", help="Only people and criteria, no metrics."
+        )
+
+    def _seed_transcripts(self) -> None:
+        from django.core.management import get_commands
+
+        if "seed_demo_transcripts" in get_commands():
+            call_command("seed_demo_transcripts", stdout=self.stdout)
+
     @transaction.atomic
     def handle(self, *args, **options) -> None:
         org = organization_ensure(slug="northwind", name="Northwind Retail")
@@ -86,6 +100,12 @@ class Command(BaseCommand):
 
         if not Operation.objects.filter(slug="eu-retail-chat").exists():
             self._seed_operation(org, users)
+        if not options.get("no_metrics"):
+            # Four months of daily figures (a pilot, then live with an escalation collapse),
+            # the drift evaluation they trigger, and transcripts for the reviewer queue.
+            call_command("seed_demo_metrics", stdout=self.stdout)
+            call_command("evaluate", "eu-retail-chat", stdout=StringIO())
+            self._seed_transcripts()
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Log in with any of these (password: {PASSWORD}):")
@@ -105,7 +125,8 @@ class Command(BaseCommand):
             slug="eu-retail-chat",
             title="AI tier-1 chat, EU retail",
             timezone_name="Europe/Stockholm",
-            go_live=date(2027, 1, 15),
+            # Live for about three months after a three-week pilot (see seed_demo_metrics).
+            go_live=timezone.localdate() - timedelta(days=98),
             channels=["chat", "messaging"],
             actor=users["facilitator"],
             description="The AI assistant answers order, delivery and refund questions in "
