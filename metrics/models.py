@@ -448,3 +448,45 @@ class WeeklyDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation_id} {self.week_start} {self.status}"
+
+
+class ReviewerRecommendation(models.Model):
+    """The senior reviewers' weekly call (continue / adjust / pause), handed over by sampling
+    so that it stands next to the indicators, in the reviews and in the status report."""
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue"
+        ADJUST = "adjust", "Adjust"
+        PAUSE = "pause", "Pause"
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="reviewer_recommendations"
+    )
+    week_start = models.DateField(help_text="Monday of the ISO week the call is about.")
+    reviewer_name = models.CharField(max_length=200)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.TextField()
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["operation", "-week_start", "-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "week_start", "reviewer_name"],
+                name="reviewer_recommendation_once_per_week",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week_start} {self.decision} ({self.reviewer_name})"
+
+    @property
+    def summary(self) -> str:
+        iso = self.week_start.isocalendar()
+        return (
+            f"{self.get_decision_display()} ({self.reviewer_name}, week "
+            f"{iso.year}-W{iso.week:02d}): {self.reason}"
+        )

@@ -24,6 +24,7 @@ from metrics.dashboard import (
     weekly_points,
 )
 from metrics.indicators import Point
+from metrics.services.review_scores import reviewer_recommendation_latest
 
 REPORT_KEYS = ("escalation_rate", "fcr_simple", "fcr_complex", "review_score")
 LOOKBACK_DAYS = 365  # how far back "since when" can reach
@@ -108,6 +109,11 @@ def status_report_build(operation: Operation, *, through: date) -> StatusReport:
         statements=statements,
         open_alerts=board.open_alerts,
         open_reviews=board.open_reviews,
-        recommendation=None,  # sampling records no recommendation yet
+        recommendation=_recommendation(operation),
         generated_at=timezone.now(),
     )
+
+
+def _recommendation(operation: Operation) -> str | None:
+    latest = reviewer_recommendation_latest(operation)
+    return latest.summary if latest else None

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from criteria.access import operation_get_for_user
 from metrics.dashboard import DEFAULT_PERIOD, PERIODS, dashboard_get, operation_today
 from metrics.pdf import status_pdf_render
+from metrics.services.review_scores import reviewer_recommendation_latest
 from metrics.status_report import status_report_build
 
 
@@ -32,7 +33,13 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "metrics/dashboard.html",
-        {"operation": operation, "board": board, "periods": PERIODS, "days": days},
+        {
+            "operation": operation,
+            "board": board,
+            "periods": PERIODS,
+            "days": days,
+            "recommendation": reviewer_recommendation_latest(operation),
+        },
     )
 
 

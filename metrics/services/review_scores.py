@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from criteria.models import Operation
-from metrics.models import WeeklyReviewScore
+from metrics.models import ReviewerRecommendation, WeeklyReviewScore
 
 
 @transaction.atomic
@@ -40,3 +40,31 @@ def weekly_review_score_record(
         },
     )
     return row
+
+
+def reviewer_recommendation_record(
+    *,
+    operation: Operation,
+    week_start: date,
+    reviewer_name: str,
+    decision: str,
+    reason: str,
+    reviewer=None,
+) -> ReviewerRecommendation:
+    """Upsert one reviewer's weekly call (one per reviewer and week; the latest wins)."""
+    week_start = week_start - timedelta(days=week_start.weekday())
+    row, _ = ReviewerRecommendation.objects.update_or_create(
+        operation=operation,
+        week_start=week_start,
+        reviewer_name=reviewer_name,
+        defaults={"decision": decision, "reason": reason, "reviewer": reviewer},
+    )
+    return row
+
+
+def reviewer_recommendation_latest(operation: Operation) -> ReviewerRecommendation | None:
+    return (
+        ReviewerRecommendation.objects.filter(operation=operation)
+        .order_by("-week_start", "-recorded_at")
+        .first()
+    )
