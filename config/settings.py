@@ -8,6 +8,7 @@ ALLOWED_HOSTS and turns DEBUG off (the default).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -128,7 +129,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 # Above the longest task so a slow task is not redelivered while it still runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Every Monday 03:00 UTC: draw last week's review sample for every operation with
+    # conversations (one sample_draw_task per operation; a week is drawn only once).
+    "sampling-weekly-draw": {
+        "task": "sampling.tasks.sample_weekly_task",
+        "schedule": crontab(minute=0, hour=3, day_of_week="mon"),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
