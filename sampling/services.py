@@ -411,9 +411,7 @@ def review_item_score(
         calibration_cases_update(item=locked, rubric=rubric)
     from sampling.indicators import weekly_indicators_record
 
-    transaction.on_commit(
-        lambda: weekly_indicators_record(operation=operation, week_start=item.draw.week_start)
-    )
+    weekly_indicators_record(operation=operation, week_start=item.draw.week_start)
     return score
 
 
