@@ -86,6 +86,9 @@ def _fields(definition: dict, answers: dict) -> list[dict]:
     for item in definition.get("items", []):
         field = dict(item)
         field["value"] = answers.get(item["key"])
+        if field["value"] is None and item.get("critical") and item["type"] == "yes_no":
+            # A critical failure is something the reviewer marks, not something to confirm.
+            field["value"] = "yes" if item.get("fail_on", "yes") == "no" else "no"
         if item["type"] == "verdict":
             keys = item.get("keys") or []
             field["options"] = [

@@ -1,5 +1,7 @@
 """The reviewer queue pages: who sees what, scoring, skipping, agreement, recommendations."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -209,7 +211,9 @@ def test_blind_double_review_agreement_page_and_calibration(client, personas, dr
         for _ in range(3):
             item = review_item_next(operation=op, reviewer=reviewer)
             page = client.get(url("item", item.pk)).content.decode()
-            assert "checked" not in page  # the second reviewer never sees the first score
+            # The second reviewer never sees the first score: nothing of it is pre-filled.
+            assert not re.search(r'name="handoff_verdict"[^>]*checked', page)
+            assert ">fine</textarea>" not in page
             index = conversations.index(item.conversation_id)
             answers = {**ANSWERS, "handoff_verdict": verdicts[reviewer][index]}
             client.post(url("item", item.pk), {**answers, "action": "save"})
