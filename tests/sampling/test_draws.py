@@ -108,7 +108,9 @@ def test_the_sample_command(population):
         call_command("sample", "nope", stdout=io.StringIO())
 
 
-def test_the_weekly_task_draws_last_week_for_operations_with_data(population, time_machine):
+def test_the_weekly_task_draws_last_week_for_operations_with_data(
+    population, time_machine, celery_eager
+):
     from sampling.tasks import sample_weekly_task
 
     time_machine.move_to("2025-04-07T04:00:00+00:00")

@@ -165,3 +165,54 @@ def test_an_operation_that_turns_redaction_off_stores_the_text_as_sent(personas,
     t1 = Transcript.objects.get(conversation__conversation_id="t1")
     assert "anna.svensson@example.se" in t1.messages[0]["text"]
     assert t1.redacted is False
+
+
+def test_without_a_registered_handler_transcripts_are_dropped(personas, tmp_path):
+    from metrics.transcripts import transcript_handler_register
+    from sampling.transcripts import transcript_store_for
+
+    transcript_handler_register(None)
+    try:
+        path = tmp_path / "c.jsonl"
+        path.write_text(jsonl())
+        call_command("ingest", "eu-chat", str(path), stdout=io.StringIO())
+    finally:
+        transcript_handler_register(transcript_store_for)
+    assert Conversation.objects.count() == 2
+    assert not Transcript.objects.exists()
+    assert "anna" not in every_stored_text()
+
+
+@pytest.mark.service
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_redacts_and_receives_only_the_run_id(personas, celery_worker, caplog):
+    """The worker process registers the same store (SamplingConfig.ready) and gets only ids."""
+    from io import BytesIO
+
+    from metrics.services.ingest import ingestion_run_create, ingestion_run_enqueue
+    from metrics.tasks import ingestion_run_execute_task
+    from tests.metrics.test_tasks import wait_for
+
+    caplog.set_level(logging.DEBUG)
+    sent = []
+    original = ingestion_run_execute_task.delay_on_commit
+
+    def spy(*args, **kwargs):
+        sent.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    celery_worker()
+    run = ingestion_run_create(
+        operation=personas.operation, file=BytesIO(jsonl().encode()), file_name="c.jsonl"
+    )
+    ingestion_run_execute_task.delay_on_commit = spy
+    try:
+        ingestion_run_enqueue(run=run)
+    finally:
+        ingestion_run_execute_task.delay_on_commit = original
+    run = wait_for(run.pk, lambda r: r.is_finished)
+
+    assert run.report_line == "2 ingested, 0 updated, 1 rejected"
+    assert sent == [((run.pk,), {})]
+    assert_transcripts_redacted()
+    assert_nothing_raw(caplog)
