@@ -246,3 +246,15 @@ def test_weekly_recommendation(client, personas):
     client.post(url("recommendation"), {"week": WEEK, "decision": "adjust", "reason": "Better."})
     rec = WeeklyRecommendation.objects.get()
     assert (rec.decision, rec.reason, str(rec.week_start)) == ("adjust", "Better.", "2025-03-31")
+
+
+def test_the_queue_page_query_count_does_not_grow_with_items(
+    client, personas, draw, django_assert_max_num_queries
+):
+    from sampling.services import review_items_assign
+
+    review_items_assign(operation=personas.operation, reviewer=personas.reviewer, count=10)
+    login(client, personas.reviewer)
+    with django_assert_max_num_queries(8):
+        response = client.get(url("queue"))
+    assert response.content.decode().count('href="/sampling/eu-chat/items/') == 10
