@@ -11,6 +11,12 @@ from tests.sampling.factories import WEEK, plan_set, week_make
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def keys_ready(page) -> None:
+    """The review page has loaded and its keyboard script is listening."""
+    page.wait_for_selector("#rubric-form")
+    page.wait_for_function("window.stoplineReviewKeys === true")
+
+
 def test_score_and_save_and_next_without_a_mouse(browser, live_server, personas):  # noqa: F811
     op = personas.operation
     plan_set(op, per_week=3)
@@ -20,8 +26,9 @@ def test_score_and_save_and_next_without_a_mouse(browser, live_server, personas)
     page.goto(live_server.url + reverse("sampling:queue", args=[op.slug]))
 
     # "Next item" has the focus: Enter takes the first item.
+    page.wait_for_function("document.activeElement.textContent.includes('Next item')")
     page.keyboard.press("Enter")
-    page.wait_for_selector("#rubric-form")
+    keys_ready(page)
     first = ReviewItem.objects.get(assigned_to=personas.reviewer)
     assert page.url.endswith(reverse("sampling:item", args=[op.slug, first.pk]))
     assert page.locator(".turn.role-customer").count() >= 1
@@ -39,7 +46,7 @@ def test_score_and_save_and_next_without_a_mouse(browser, live_server, personas)
     assert page.locator('input[name="handoff_verdict"][value="missed_handoff"]').is_checked()
     page.keyboard.press("Enter")  # save and next
     page.wait_for_function(f"!location.pathname.endsWith('/items/{first.pk}/')")
-    page.wait_for_selector("#rubric-form")
+    keys_ready(page)
 
     first.refresh_from_db()
     score = first.score
