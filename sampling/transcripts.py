@@ -96,6 +96,17 @@ class TranscriptStore:
         )
 
     def store(self, prepared: dict[int, PreparedTranscript]) -> None:
+        """Upsert; a transcript sent again unchanged is not rewritten (re-ingesting the same
+        file changes nothing)."""
+        current = {
+            pk: (messages, redacted)
+            for pk, messages, redacted in Transcript.objects.filter(
+                conversation_id__in=list(prepared)
+            ).values_list("conversation_id", "messages", "redacted")
+        }
+        prepared = {
+            pk: t for pk, t in prepared.items() if current.get(pk) != (t.messages, t.redacted)
+        }
         rows = [
             Transcript(
                 conversation_id=pk,

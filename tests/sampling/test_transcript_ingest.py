@@ -216,3 +216,19 @@ def test_a_real_worker_redacts_and_receives_only_the_run_id(personas, celery_wor
     assert sent == [((run.pk,), {})]
     assert_transcripts_redacted()
     assert_nothing_raw(caplog)
+
+
+def test_resending_leaves_transcripts_alone_and_a_changed_one_is_replaced(personas, tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(jsonl())
+    call_command("ingest", "eu-chat", str(path), stdout=io.StringIO())
+    stamps = dict(Transcript.objects.values_list("pk", "updated_at"))
+
+    call_command("ingest", "eu-chat", str(path), stdout=io.StringIO())
+    assert dict(Transcript.objects.values_list("pk", "updated_at")) == stamps
+
+    changed = rows()[1] | {"messages": [{"role": "customer", "text": "new text, mail a@b.se"}]}
+    path.write_text(json.dumps(changed) + "\n")
+    call_command("ingest", "eu-chat", str(path), stdout=io.StringIO())
+    t2 = Transcript.objects.get(conversation__conversation_id="t2")
+    assert t2.messages == [{"role": "customer", "text": "new text, mail [EMAIL]"}]
