@@ -66,7 +66,8 @@ class Transcript(models.Model):
     asked_for_human_detected = models.BooleanField(default=False)
     turns = models.PositiveIntegerField(default=0)
     looping = models.BooleanField(
-        default=False, help_text="The same customer or AI text was sent more than once."
+        default=False,
+        help_text="The customer sent the same text twice, or the AI the same reply three times.",
     )
     language = models.CharField(max_length=35, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

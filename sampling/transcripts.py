@@ -16,8 +16,11 @@ from sampling.handoff_phrases import conversation_asked_for_human, normalise
 from sampling.models import SamplingSettings, Transcript
 from sampling.redaction import KINDS, redact
 
-# The same customer or AI text (at least this many characters once normalised) sent twice.
+# Looping: the customer sends the same text (at least LOOP_MIN_CHARS once normalised) twice,
+# or the AI the same reply three times. (Bots reuse a template line twice routinely: "Please
+# provide your name." after a typo is not a loop.)
 LOOP_MIN_CHARS = 12
+LOOP_REPEATS = {"customer": 2, "ai": 3}
 
 
 @dataclass
@@ -47,7 +50,7 @@ def is_looping(messages: list[dict[str, Any]]) -> bool:
         text = normalise(message.get("text") or "")
         if len(text) >= LOOP_MIN_CHARS:
             seen[(message["role"], text)] += 1
-    return any(n > 1 for n in seen.values())
+    return any(n >= LOOP_REPEATS[role] for (role, _), n in seen.items())
 
 
 def transcript_prepare(

@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
                 ('redaction_counts', models.JSONField(blank=True, default=dict)),
                 ('asked_for_human_detected', models.BooleanField(default=False)),
                 ('turns', models.PositiveIntegerField(default=0)),
-                ('looping', models.BooleanField(default=False, help_text='The same customer or AI text was sent more than once.')),
+                ('looping', models.BooleanField(default=False, help_text='The customer sent the same text twice, or the AI the same reply three times.')),
                 ('language', models.CharField(blank=True, max_length=35)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('conversation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='transcript', to='metrics.conversation')),

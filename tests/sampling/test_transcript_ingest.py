@@ -232,3 +232,17 @@ def test_resending_leaves_transcripts_alone_and_a_changed_one_is_replaced(person
     call_command("ingest", "eu-chat", str(path), stdout=io.StringIO())
     t2 = Transcript.objects.get(conversation__conversation_id="t2")
     assert t2.messages == [{"role": "customer", "text": "new text, mail [EMAIL]"}]
+
+
+def test_looping_is_a_customer_repeating_or_the_ai_repeating_itself_three_times():
+    from sampling.transcripts import is_looping
+
+    def turns(*pairs):
+        return [{"role": r, "text": t} for r, t in pairs]
+
+    again = "I still have not received my parcel"
+    assert is_looping(turns(("customer", again), ("ai", "Sorry"), ("customer", again + "!")))
+    template = "Please provide your full name."
+    assert not is_looping(turns(("ai", template), ("customer", "Bob"), ("ai", template)))
+    assert is_looping(turns(("ai", template), ("ai", template), ("ai", template)))
+    assert not is_looping(turns(("customer", "ok"), ("customer", "ok")))  # too short to tell
