@@ -8,7 +8,7 @@ conversation belongs to exactly one stratum, taken in this order:
 1. ``asked_not_escalated``: not escalated although the customer asked for a human (the
    ``human_requested`` field or the phrase detector on the transcript);
 2. ``low_csat``: CSAT of 2 or less;
-3. ``long_or_looping``: at least ``LONG_TURNS`` turns, or the same text sent twice;
+3. ``long_or_looping``: at least ``LONG_TURNS`` turns, or looping (sampling.transcripts);
 4. ``random_complex`` / ``random_simple``: everything else, by complexity (the uniform random
    strata).
 
