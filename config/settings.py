@@ -143,6 +143,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "metrics.tasks.drift_evaluate_all",
         "schedule": crontab(hour=6, minute=15),
     },
+    # Every Monday 03:00 UTC: draw last week's review sample for every operation with
+    # conversations (one sample_draw_task per operation; a week is drawn only once).
+    "sampling-weekly-draw": {
+        "task": "sampling.tasks.sample_weekly_task",
+        "schedule": crontab(minute=0, hour=3, day_of_week="mon"),
+    },
 }
 
 REST_FRAMEWORK = {

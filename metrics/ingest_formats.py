@@ -427,6 +427,18 @@ def _text_field(value: Any, *, max_length: int) -> str:
     return text
 
 
+MESSAGE_ROLES = ("customer", "ai", "agent")
+MESSAGES_HELP = 'must be a list of {"role": "customer"|"ai"|"agent", "text": "..."} objects'
+
+
+def _message_valid(message: Any) -> bool:
+    return (
+        isinstance(message, dict)
+        and message.get("role") in MESSAGE_ROLES
+        and isinstance(message.get("text"), str)
+    )
+
+
 def digest(values: tuple) -> str:
     """A short fingerprint of a cleaned row: two rows with equal digests say the same."""
     return hashlib.blake2b(repr(values).encode(), digest_size=12).hexdigest()
@@ -510,8 +522,18 @@ def conversation_clean(
                 errors.append(("csat", f"{csat} is outside 1-5"))
             row["csat"] = csat
 
-    # TODO(sampling): hand data[TRANSCRIPT_COLUMN] to the sampling app's redacting transcript
-    # store here. Until then transcripts are dropped: never stored, never logged.
+    # The transcript is checked here and handed on as row["messages"]; the ingester passes it
+    # to the registered transcript sink (metrics/transcripts.py), which redacts it before
+    # anything is stored. A string (a CSV column) is not a transcript and is dropped.
+    row["messages"] = None
+    value = data.get(TRANSCRIPT_COLUMN)
+    if isinstance(value, list):
+        if all(_message_valid(m) for m in value):
+            row["messages"] = value
+        else:
+            errors.append((TRANSCRIPT_COLUMN, MESSAGES_HELP))
+    elif not _blank(value) and not isinstance(value, str):
+        errors.append((TRANSCRIPT_COLUMN, MESSAGES_HELP))
     known = set(CONVERSATION_REQUIRED) | set(CONVERSATION_OPTIONAL) | {TRANSCRIPT_COLUMN}
     row["metadata"] = {k: v for k, v in data.items() if k not in known and not _blank(v)}
 

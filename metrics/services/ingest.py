@@ -54,6 +54,7 @@ from metrics.ingest_formats import (
     records_open,
 )
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.transcripts import transcript_sink_for
 
 logger = logging.getLogger(__name__)
 
@@ -303,6 +304,7 @@ class _ConversationIngester:
         self.postgres = connection.vendor == "postgresql"
         self.distinct = "IS DISTINCT FROM" if self.postgres else "IS NOT"
         self.table = Conversation._meta.db_table
+        self.transcripts = transcript_sink_for(self.operation)
         # Every conversation_id this attempt has accepted, to catch conflicting duplicates
         # anywhere in the file without holding a million ids in memory.
         with connection.cursor() as cursor:
@@ -334,6 +336,7 @@ class _ConversationIngester:
     def apply(self, records: list[Record], *, attempt: int) -> int:
         rejects: list[RejectedRow] = []
         rows: dict[str, tuple[dict[str, Any], str, Record]] = {}
+        transcripts: dict[str, Any] = {}
         for record in records:
             if record.data is None:
                 rejects.append(_reject(self.run, record, [("", record.error)]))
@@ -342,24 +345,42 @@ class _ConversationIngester:
             if errors:
                 rejects.append(_reject(self.run, record, errors))
                 continue
+            # Redacted here, before anything is written; the raw text goes no further.
+            messages = row.pop("messages", None)
             fingerprint = conversation_digest(row)
             earlier = rows.get(row["conversation_id"])
             if earlier is None:
                 rows[row["conversation_id"]] = (row, fingerprint, record)
+                if messages is not None and self.transcripts is not None:
+                    transcripts[row["conversation_id"]] = self.transcripts.prepare(
+                        messages, language=row["language"]
+                    )
             elif earlier[1] != fingerprint:
                 rejects.append(_reject(self.run, record, [_conflict(earlier[2].line)]))
         by_line = {record.line: record for _, _, record in rows.values()}
+        id_by_line = {record.line: cid for cid, (_, _, record) in rows.items()}
         with transaction.atomic():
             _claim_check(self.run, attempt)
             with connection.cursor() as cursor:
                 self._stage(cursor, rows.values())
                 for line, first_line in self._conflicts(cursor):
                     rejects.append(_reject(self.run, by_line[line], [_conflict(first_line)]))
+                    transcripts.pop(id_by_line[line], None)
                 dates = self._merge(cursor)
                 cursor.execute(f"DROP TABLE {self.stage_table}")
+            if transcripts:
+                self._transcripts_store(transcripts)
             _aggregates_recompute(operation=self.operation, dates=dates, run_id=self.run.pk)
             RejectedRow.objects.bulk_create(rejects)
         return len(rejects)
+
+    def _transcripts_store(self, transcripts: dict[str, Any]) -> None:
+        pks = dict(
+            Conversation.objects.filter(
+                operation=self.operation, conversation_id__in=list(transcripts)
+            ).values_list("conversation_id", "pk")
+        )
+        self.transcripts.store({pks[cid]: t for cid, t in transcripts.items() if cid in pks})
 
     def _stage(self, cursor, rows: Iterable[tuple[dict[str, Any], str, Record]]) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {self.stage_table}")

@@ -1,0 +1,121 @@
+"""Reads of the sampling app: the reviewer's queue, progress, agreement per rubric item."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from criteria.models import Operation
+from metrics.models import WeeklyReviewScore
+from sampling.agreement import Agreement, cohen_kappa
+from sampling.models import CalibrationCase, ReviewItem, RubricScore, SamplingDraw
+from sampling.rubric import agreement_items
+
+
+@dataclass(frozen=True)
+class Progress:
+    assigned: int
+    done: int
+    skipped: int
+    open: int
+    overdue: int
+    available: int  # in the pool, not yet taken by anyone
+
+    @property
+    def percent(self) -> int:
+        finished = self.done + self.skipped
+        return round(100 * finished / self.assigned) if self.assigned else 0
+
+
+def queue_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> QuerySet[ReviewItem]:
+    """The reviewer's items, open ones first, oldest due date first."""
+    return (
+        ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer)
+        .select_related("draw", "conversation")
+        .order_by("done_at", "due", "id")
+    )
+
+
+def progress_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> Progress:
+    today = timezone.localdate()
+    now = timezone.now()
+    open_q = Q(status__in=[ReviewItem.Status.PENDING, ReviewItem.Status.RESERVED])
+    mine = ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer).aggregate(
+        assigned=Count("id"),
+        done=Count("id", filter=Q(status=ReviewItem.Status.DONE)),
+        skipped=Count("id", filter=Q(status=ReviewItem.Status.SKIPPED)),
+        open=Count("id", filter=open_q),
+        overdue=Count("id", filter=open_q & Q(due__lt=today)),
+    )
+    available = (
+        ReviewItem.objects.filter(draw__operation=operation)
+        .filter(
+            Q(status=ReviewItem.Status.PENDING, assigned_to__isnull=True)
+            | Q(status=ReviewItem.Status.RESERVED, reserved_until__lt=now)
+        )
+        .count()
+    )
+    return Progress(available=available, **mine)
+
+
+@dataclass(frozen=True)
+class ItemAgreement:
+    key: str
+    label: str
+    agreement: Agreement
+
+
+@dataclass(frozen=True)
+class WeekAgreement:
+    week: str
+    week_start: date
+    pairs: int
+    items: list[ItemAgreement]
+
+
+def agreement_by_week(operation: Operation, definition: dict) -> list[WeekAgreement]:
+    """Per week with blind double reviews: raw agreement and Cohen's kappa per rubric item."""
+    scores = (
+        RubricScore.objects.filter(item__draw__operation=operation)
+        .select_related("item", "item__draw")
+        .order_by("item__draw__week_start", "item__conversation_id", "item__is_double")
+    )
+    pairs_by_week: dict[tuple[str, date], dict[int, dict[bool, RubricScore]]] = {}
+    for score in scores:
+        key = (score.item.draw.week, score.item.draw.week_start)
+        by_conversation = pairs_by_week.setdefault(key, {})
+        by_conversation.setdefault(score.item.conversation_id, {})[score.item.is_double] = score
+    weeks = []
+    for (week, week_start), by_conversation in sorted(pairs_by_week.items(), reverse=True):
+        pairs = [(p[False], p[True]) for p in by_conversation.values() if len(p) == 2]
+        if not pairs:
+            continue
+        items = [
+            ItemAgreement(
+                key=item["key"],
+                label=item["label"],
+                agreement=cohen_kappa(
+                    [a.answers.get(item["key"]) for a, _ in pairs],
+                    [b.answers.get(item["key"]) for _, b in pairs],
+                ),
+            )
+            for item in agreement_items(definition)
+        ]
+        weeks.append(WeekAgreement(week=week, week_start=week_start, pairs=len(pairs), items=items))
+    return weeks
+
+
+def calibration_cases_for(operation: Operation) -> QuerySet[CalibrationCase]:
+    return operation.calibration_cases.select_related(
+        "conversation", "resolved_by", "first_score__reviewer", "second_score__reviewer"
+    )
+
+
+def weekly_scores_for(operation: Operation) -> QuerySet[WeeklyReviewScore]:
+    return WeeklyReviewScore.objects.filter(operation=operation).order_by("-week_start", "segment")
+
+
+def draws_for(operation: Operation) -> QuerySet[SamplingDraw]:
+    return operation.draws.annotate(n_items=Count("items"))
