@@ -289,3 +289,12 @@ def test_upload_yaml_creates_draft_and_rejects_bad_file(client, personas):
     response = client.post(url, {"file": SimpleUploadedFile("c.yaml", bad.encode())}, follow=True)
     assert "indicators[1].key" in response.content.decode()
     assert CriteriaVersion.objects.count() == before + 1  # the bad file wrote nothing
+
+
+def test_review_queue_link_only_for_senior_reviewers(client, personas):
+    url = reverse("criteria:operation_detail", args=[personas.operation.slug])
+    queue = reverse("sampling:queue", args=[personas.operation.slug])
+    login(client, personas.reviewer)
+    assert queue in client.get(url).content.decode()
+    login(client, personas.facilitator)
+    assert queue not in client.get(url).content.decode()
