@@ -41,6 +41,7 @@ from metrics.services.ingest import (
     ingestion_run_enqueue,
     size_limit_message,
 )
+from metrics.services.review_scores import reviewer_recommendation_latest
 from metrics.services.reviews import alert_act, review_decide
 from metrics.uploads import TOO_LARGE_ATTRIBUTE, SizeLimitUploadHandler
 
@@ -249,7 +250,13 @@ def review_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         }
         for r in page.object_list
     ]
-    context = {"operation": operation, "page": page, "rows": rows, "form": ReviewDecideForm()}
+    context = {
+        "operation": operation,
+        "page": page,
+        "rows": rows,
+        "form": ReviewDecideForm(),
+        "recommendation": reviewer_recommendation_latest(operation),
+    }
     return render(request, "metrics/review_list.html", context)
 
 

@@ -35,6 +35,8 @@ def test_latest_recommendation_is_shown_on_dashboard_and_in_report(client, perso
     login(client, personas.viewer)
     body = client.get(reverse("metrics:dashboard", args=[op.slug])).content.decode()
     assert "Refund disputes are kept by the AI." in body and "Pause" in body
+    reviews = client.get(reverse("metrics:review_list", args=[op.slug])).content.decode()
+    assert "Refund disputes are kept by the AI." in reviews
     report = status_report_build(op, through=date(2026, 11, 30))
     assert report.recommendation.startswith("Pause (Rosa Almeida, week 2026-W48)")
 
