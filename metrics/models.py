@@ -463,10 +463,10 @@ class ReviewerRecommendation(models.Model):
         Operation, on_delete=models.CASCADE, related_name="reviewer_recommendations"
     )
     week_start = models.DateField(help_text="Monday of the ISO week the call is about.")
-    reviewer_name = models.CharField(max_length=200)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    reviewer_name = models.CharField(max_length=200, help_text="As printed when recorded.")
     decision = models.CharField(max_length=10, choices=Decision.choices)
     reason = models.TextField()
     recorded_at = models.DateTimeField(auto_now=True)
@@ -475,7 +475,7 @@ class ReviewerRecommendation(models.Model):
         ordering = ["operation", "-week_start", "-recorded_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["operation", "week_start", "reviewer_name"],
+                fields=["operation", "week_start", "reviewer"],
                 name="reviewer_recommendation_once_per_week",
             )
         ]

@@ -7,7 +7,6 @@ from sampling.models import (
     RubricScore,
     SamplingDraw,
     SamplingSettings,
-    WeeklyRecommendation,
 )
 
 
@@ -41,5 +40,4 @@ class RubricScoreAdmin(admin.ModelAdmin):
     raw_id_fields = ["item"]
 
 
-admin.site.register(WeeklyRecommendation)
 admin.site.register(CalibrationCase)

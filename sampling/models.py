@@ -226,38 +226,6 @@ class TranscriptReadLog(models.Model):
         return f"{self.user_id} read {self.transcript_id} at {self.read_at:%Y-%m-%d %H:%M}"
 
 
-class WeeklyRecommendation(models.Model):
-    """A reviewer's weekly call on the operation: continue, adjust or pause, and why."""
-
-    class Decision(models.TextChoices):
-        CONTINUE = "continue", "Continue"
-        ADJUST = "adjust", "Adjust"
-        PAUSE = "pause", "Pause"
-
-    operation = models.ForeignKey(
-        Operation, on_delete=models.CASCADE, related_name="review_recommendations"
-    )
-    week_start = models.DateField()
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    decision = models.CharField(max_length=10, choices=Decision.choices)
-    reason = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["operation", "-week_start", "reviewer_id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["operation", "week_start", "reviewer"], name="recommendation_once_a_week"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.decision} ({self.week_start})"
-
-
 class CalibrationCase(models.Model):
     """Two blind reviews of one conversation that disagree on a rubric item: to discuss."""
 

@@ -41,7 +41,7 @@ from accounts.errors import Conflict, StoplineError
 from accounts.models import Organization
 from criteria.models import IndicatorKey, Operation
 from criteria.services import version_in_force, version_latest
-from metrics.models import Conversation
+from metrics.models import Conversation, ReviewerRecommendation
 from metrics.services.review_scores import reviewer_recommendation_record
 from sampling.models import (
     CalibrationCase,
@@ -51,7 +51,6 @@ from sampling.models import (
     SamplingDraw,
     Transcript,
     TranscriptReadLog,
-    WeeklyRecommendation,
 )
 from sampling.rubric import (
     VERDICT_KEY,
@@ -497,30 +496,13 @@ def recommendation_record(
     week_start: date,
     decision: str,
     reason: str,
-) -> WeeklyRecommendation:
-    """A reviewer's continue/adjust/pause for a week (one per reviewer and week; re-saving
-    replaces it)."""
-    if decision not in WeeklyRecommendation.Decision.values:
-        raise StoplineError(
-            "Choose continue, adjust or pause.", fields={"decision": "invalid choice"}
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise StoplineError("Give the reason for your recommendation.", fields={"reason": ""})
-    with transaction.atomic():
-        row, _ = WeeklyRecommendation.objects.update_or_create(
-            operation=operation,
-            reviewer=reviewer,
-            week_start=week_start_of(week_start),
-            defaults={"decision": decision, "reason": reason[:5000]},
-        )
-        # Hand the call to metrics: the dashboard, reviews and status report show it.
-        reviewer_recommendation_record(
-            operation=operation,
-            week_start=row.week_start,
-            reviewer_name=reviewer.get_full_name() or reviewer.get_username(),
-            reviewer=reviewer,
-            decision=decision,
-            reason=row.reason,
-        )
-    return row
+) -> ReviewerRecommendation:
+    """A reviewer's continue/adjust/pause for a week, stored where metrics shows it (one per
+    reviewer and week; re-saving replaces it)."""
+    return reviewer_recommendation_record(
+        operation=operation,
+        week_start=week_start_of(week_start),
+        reviewer=reviewer,
+        decision=decision,
+        reason=reason,
+    )

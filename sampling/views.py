@@ -18,12 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from accounts.errors import StoplineError
+from metrics.models import ReviewerRecommendation
 from sampling.access import (
     calibration_case_get_for_reviewer,
     operation_get_for_reviewer,
     review_item_get_for_reviewer,
 )
-from sampling.models import HandoffVerdict, ReviewItem, WeeklyRecommendation
+from sampling.models import HandoffVerdict, ReviewItem
 from sampling.selectors import (
     agreement_by_week,
     calibration_cases_for,
@@ -218,7 +219,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         "weeks": agreement_by_week(operation, rubric.definition),
         "cases": calibration_cases_for(operation),
         "scores": weekly_scores_for(operation)[:30],
-        "recommendations": operation.review_recommendations.select_related("reviewer")[:20],
+        "recommendations": operation.reviewer_recommendations.select_related("reviewer")[:20],
     }
     return render(request, "sampling/agreement.html", context)
 
@@ -262,7 +263,7 @@ def recommendation(request: HttpRequest, slug: str) -> HttpResponse:
         "operation": operation,
         "values": values,
         "error": error,
-        "decisions": WeeklyRecommendation.Decision.choices,
-        "mine": operation.review_recommendations.filter(reviewer=request.user)[:10],
+        "decisions": ReviewerRecommendation.Decision.choices,
+        "mine": operation.reviewer_recommendations.filter(reviewer=request.user)[:10],
     }
     return render(request, "sampling/recommendation.html", context, status=status)

@@ -2,8 +2,10 @@
 
 from datetime import date, timedelta
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from accounts.errors import StoplineError
 from criteria.models import Operation
 from metrics.models import ReviewerRecommendation, WeeklyReviewScore
 
@@ -46,18 +48,29 @@ def reviewer_recommendation_record(
     *,
     operation: Operation,
     week_start: date,
-    reviewer_name: str,
+    reviewer: AbstractBaseUser,
     decision: str,
     reason: str,
-    reviewer=None,
 ) -> ReviewerRecommendation:
-    """Upsert one reviewer's weekly call (one per reviewer and week; the latest wins)."""
-    week_start = week_start - timedelta(days=week_start.weekday())
+    """Upsert one reviewer's weekly call (one per reviewer and week; re-saving replaces it).
+
+    Sampling's recommendation form calls this; metrics shows the latest beside the
+    indicators, in the reviews and in the status report.
+    """
+    if decision not in ReviewerRecommendation.Decision.values:
+        raise StoplineError("Choose continue, adjust or pause.", fields={"decision": "invalid"})
+    reason = (reason or "").strip()
+    if not reason:
+        raise StoplineError("Give the reason for your recommendation.", fields={"reason": ""})
     row, _ = ReviewerRecommendation.objects.update_or_create(
         operation=operation,
-        week_start=week_start,
-        reviewer_name=reviewer_name,
-        defaults={"decision": decision, "reason": reason, "reviewer": reviewer},
+        week_start=week_start - timedelta(days=week_start.weekday()),
+        reviewer=reviewer,
+        defaults={
+            "decision": decision,
+            "reason": reason[:5000],
+            "reviewer_name": reviewer.get_full_name() or reviewer.get_username(),
+        },
     )
     return row
 

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from django.urls import reverse
 
 from metrics.services.review_scores import (
@@ -19,14 +20,14 @@ def test_latest_recommendation_is_shown_on_dashboard_and_in_report(client, perso
     reviewer_recommendation_record(
         operation=op,
         week_start=date(2026, 11, 16),
-        reviewer_name="Rosa Almeida",
+        reviewer=personas.reviewer,
         decision="continue",
         reason="Handoffs work.",
     )
     reviewer_recommendation_record(
         operation=op,
         week_start=date(2026, 11, 25),
-        reviewer_name="Rosa Almeida",
+        reviewer=personas.reviewer,
         decision="pause",
         reason="Refund disputes are kept by the AI.",
     )
@@ -38,7 +39,7 @@ def test_latest_recommendation_is_shown_on_dashboard_and_in_report(client, perso
     reviews = client.get(reverse("metrics:review_list", args=[op.slug])).content.decode()
     assert "Refund disputes are kept by the AI." in reviews
     report = status_report_build(op, through=date(2026, 11, 30))
-    assert report.recommendation.startswith("Pause (Rosa Almeida, week 2026-W48)")
+    assert report.recommendation.startswith("Pause (Senior, week 2026-W48)")
 
 
 def test_one_call_per_reviewer_and_week(personas):
@@ -47,9 +48,25 @@ def test_one_call_per_reviewer_and_week(personas):
         reviewer_recommendation_record(
             operation=op,
             week_start=date(2026, 11, 23),
-            reviewer_name="Rosa",
+            reviewer=personas.reviewer,
             decision="adjust",
             reason=reason,
         )
     assert op.reviewer_recommendations.count() == 1
     assert op.reviewer_recommendations.get().reason == "second"
+
+
+def test_a_recommendation_needs_a_reason_and_a_known_decision(personas):
+    from accounts.errors import StoplineError
+
+    op = personas.operation
+    for decision, reason in (("pause", "  "), ("stop", "Because.")):
+        with pytest.raises(StoplineError):
+            reviewer_recommendation_record(
+                operation=op,
+                week_start=date(2026, 11, 23),
+                reviewer=personas.reviewer,
+                decision=decision,
+                reason=reason,
+            )
+    assert not op.reviewer_recommendations.exists()

@@ -5,13 +5,12 @@ import re
 import pytest
 from django.urls import reverse
 
-from metrics.models import WeeklyReviewScore
+from metrics.models import ReviewerRecommendation, WeeklyReviewScore
 from sampling.models import (
     CalibrationCase,
     ReviewItem,
     SamplingSettings,
     TranscriptReadLog,
-    WeeklyRecommendation,
 )
 from sampling.services import review_item_next, sample_draw
 from tests.conftest import make_member
@@ -244,7 +243,7 @@ def test_weekly_recommendation(client, personas):
     assert response.status_code == 400
     client.post(url("recommendation"), {"week": WEEK, "decision": "pause", "reason": "Missed."})
     client.post(url("recommendation"), {"week": WEEK, "decision": "adjust", "reason": "Better."})
-    rec = WeeklyRecommendation.objects.get()
+    rec = ReviewerRecommendation.objects.get()
     assert (rec.decision, rec.reason, str(rec.week_start)) == ("adjust", "Better.", "2025-03-31")
     # The call reaches metrics, where the dashboard and the status report read it.
     login(client, personas.viewer)
