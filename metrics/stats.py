@@ -22,6 +22,17 @@ WEEKDAYS = 7
 # Rates and intervals
 
 
+def wilson_bounds(p: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for a share ``p`` seen on ``n`` (n may be fractional, e.g.
+    an effective sample size), clipped to [0, 1]; ``n > 0``. The formula is in
+    :func:`wilson_interval`."""
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z / denom * math.sqrt(max(p * (1 - p), 0.0) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     """Wilson score interval for a binomial proportion (Wilson 1927).
 
@@ -40,13 +51,10 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     if n == 0:
         return None
     p = successes / n
-    z2 = z * z
-    denom = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    lo, hi = wilson_bounds(p, n, z)
     # Rounding can push the exact ends a hair past p̂ or [0, 1]; pin them.
-    lo = 0.0 if successes == 0 else max(0.0, min(p, centre - half))
-    hi = 1.0 if successes == n else min(1.0, max(p, centre + half))
+    lo = 0.0 if successes == 0 else min(p, lo)
+    hi = 1.0 if successes == n else max(p, hi)
     return lo, hi
 
 

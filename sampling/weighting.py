@@ -46,6 +46,8 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from metrics.stats import wilson_bounds
+
 
 @dataclass(frozen=True)
 class ProportionEstimate:
@@ -64,16 +66,13 @@ class ProportionEstimate:
 
 
 def wilson_interval(p: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``p`` observed on ``n`` (possibly fractional)."""
+    """Wilson score interval for a proportion ``p`` observed on ``n`` (possibly fractional);
+    the formula lives in :func:`metrics.stats.wilson_bounds`."""
     if n <= 0:
         return 0.0, 1.0
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(max(p * (1 - p), 0.0) / n + z * z / (4 * n * n))
-    lower = 0.0 if p <= 0 else max(0.0, centre - half)  # exact bounds, no rounding residue
-    upper = 1.0 if p >= 1 else min(1.0, centre + half)
-    return lower, upper
+    lower, upper = wilson_bounds(p, n, NormalDist().inv_cdf(0.5 + confidence / 2))
+    # Exact ends at a share of 0 or 1, without rounding residue.
+    return (0.0 if p <= 0 else lower), (1.0 if p >= 1 else upper)
 
 
 def weighted_proportion(

@@ -17,11 +17,3 @@ def pct(value: Decimal | None) -> str:
     if value is None or value == "":
         return ""
     return f"{float(value) * 100:g}"
-
-
-@register.filter
-def pct1(value: float | None) -> str:
-    """A fraction as a percentage with one decimal (0.1234 -> "12.3 %")."""
-    if value is None or value == "":
-        return "—"
-    return f"{float(value) * 100:.1f} %"
