@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from criteria.models import Operation
+from metrics.weeks import week_label
 
 
 class Complexity(models.TextChoices):
@@ -485,8 +486,7 @@ class ReviewerRecommendation(models.Model):
 
     @property
     def summary(self) -> str:
-        iso = self.week_start.isocalendar()
         return (
             f"{self.get_decision_display()} ({self.reviewer_name}, week "
-            f"{iso.year}-W{iso.week:02d}): {self.reason}"
+            f"{week_label(self.week_start)}): {self.reason}"
         )

@@ -43,6 +43,7 @@ from criteria.models import IndicatorKey, Operation
 from criteria.services import version_in_force, version_latest
 from metrics.models import Conversation, ReviewerRecommendation
 from metrics.services.review_scores import reviewer_recommendation_record
+from metrics.weeks import week_label, week_parse, week_start_of
 from sampling.models import (
     CalibrationCase,
     ReviewItem,
@@ -72,25 +73,6 @@ STRATA = TARGETED_STRATA + RANDOM_STRATA
 
 
 # Weeks
-
-
-def week_parse(week: str) -> tuple[str, date]:
-    """``2025-W14`` -> (``2025-W14``, its Monday). Raises StoplineError otherwise."""
-    try:
-        year_text, number_text = week.strip().upper().split("-W")
-        monday = date.fromisocalendar(int(year_text), int(number_text), 1)
-    except ValueError as exc:
-        raise StoplineError(f"{week!r} is not an ISO week like 2025-W14.") from exc
-    return week_label(monday), monday
-
-
-def week_label(day: date) -> str:
-    year, number, _ = day.isocalendar()
-    return f"{year}-W{number:02d}"
-
-
-def week_start_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def week_previous(operation: Operation, now: datetime | None = None) -> str:

@@ -23,6 +23,7 @@ from criteria.models import IndicatorKey, IndicatorTarget, Operation
 from criteria.services import version_in_force
 from metrics import indicators
 from metrics.models import WeeklyDigest
+from metrics.weeks import week_label, week_start_of
 
 IN_RANGE = "in range"
 OUT_OF_RANGE = "out of range"
@@ -53,7 +54,7 @@ class DigestLine:
 
 def week_bounds(day: date) -> tuple[date, date]:
     """Monday and Sunday of the ISO week containing `day`."""
-    monday = day - timedelta(days=day.weekday())
+    monday = week_start_of(day)
     return monday, monday + timedelta(days=6)
 
 
@@ -141,13 +142,12 @@ def weekly_digest_send(*, operation: Operation, week_start: date) -> WeeklyDiges
         return None
     recipients = _recipients(operation)
     base = settings.STOPLINE_BASE_URL.rstrip("/")
-    iso = week_start.isocalendar()
     out_of_range = [line for line in lines if line.status == OUT_OF_RANGE]
     no_data = [line for line in lines if line.status == NO_DATA]
     context = {
         "operation": operation,
         "lines": lines,
-        "week_label": f"{iso.year}-W{iso.week:02d}",
+        "week_label": week_label(week_start),
         "week_start": week_start,
         "week_end": week_end,
         "out_of_range": out_of_range,

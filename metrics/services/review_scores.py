@@ -1,6 +1,6 @@
 """The hand-over point from sampling: sampling computes, metrics stores and watches."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts.errors import StoplineError
 from criteria.models import Operation
 from metrics.models import ReviewerRecommendation, WeeklyReviewScore
+from metrics.weeks import week_start_of
 
 
 @transaction.atomic
@@ -22,8 +23,7 @@ def weekly_review_score_record(
     missed_handoff_count: float | None = None,
 ) -> WeeklyReviewScore:
     """Upsert one week's score. Tuples are (estimate, lower, upper); None = no estimate."""
-    if week_start.weekday() != 0:
-        week_start = week_start - timedelta(days=week_start.weekday())
+    week_start = week_start_of(week_start)
     acc = acceptable or (None, None, None)
     mis = missed_handoff or (None, None, None)
     row, _ = WeeklyReviewScore.objects.update_or_create(
@@ -64,7 +64,7 @@ def reviewer_recommendation_record(
         raise StoplineError("Give the reason for your recommendation.", fields={"reason": ""})
     row, _ = ReviewerRecommendation.objects.update_or_create(
         operation=operation,
-        week_start=week_start - timedelta(days=week_start.weekday()),
+        week_start=week_start_of(week_start),
         reviewer=reviewer,
         defaults={
             "decision": decision,

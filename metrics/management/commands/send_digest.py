@@ -5,15 +5,16 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from accounts.errors import StoplineError
 from criteria.models import Operation
 from metrics.services.digest import week_bounds, weekly_digest_send
+from metrics.weeks import week_label, week_parse
 
 
 def parse_iso_week(text: str) -> date:
     try:
-        year, week = text.upper().split("-W")
-        return date.fromisocalendar(int(year), int(week), 1)
-    except ValueError as exc:
+        return week_parse(text)[1]
+    except StoplineError as exc:
         raise CommandError(f"--week {text!r}: expected YYYY-Www, e.g. 2026-W48.") from exc
 
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             else week_bounds(timezone.localdate() - timedelta(days=7))[0]
         )
         digest = weekly_digest_send(operation=op, week_start=monday)
-        label = f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
+        label = week_label(monday)
         if digest is None:
             self.stdout.write(
                 f"No digest sent for {label}: already sent, or no agreed criteria yet."
