@@ -10,18 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from accounts.errors import PermissionDenied, StoplineError
+from accounts.http import HtmxHttpRequest
 from accounts.views import SESSION_AUTH_AT
 from criteria import selectors, services
 from criteria.access import operation_get_for_user, operations_for_user, version_get_for_user
 from criteria.models import Comment, IndicatorKey, TriggerRule
 from criteria.yaml_io import parse_document, version_to_yaml
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _error_page(request: HttpRequest, exc: StoplineError, back: str) -> HttpResponse:

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from accounts.errors import StoplineError
+from accounts.http import HtmxHttpRequest
 from criteria.access import operation_get_for_user
 from metrics.access import (
     alert_get_for_user,
@@ -47,10 +47,6 @@ from metrics.uploads import TOO_LARGE_ATTRIBUTE, SizeLimitUploadHandler
 
 REJECTS_PER_PAGE = 50
 RUNS_PER_PAGE = 50
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def run_url(run) -> str:

@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from accounts.errors import StoplineError
+from accounts.http import HtmxHttpRequest
 from metrics.models import ReviewerRecommendation
 from sampling.access import (
     calibration_case_get_for_reviewer,
@@ -46,10 +46,6 @@ from sampling.services import (
 )
 
 ROLE_LABELS = {"customer": "Customer", "ai": "AI", "agent": "Human agent"}
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _item_url(item: ReviewItem, slug: str) -> str:
