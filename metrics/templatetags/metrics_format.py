@@ -2,7 +2,7 @@
 
 from django import template
 
-from metrics.charts import percent
+from metrics.reporting.charts import percent
 
 register = template.Library()
 

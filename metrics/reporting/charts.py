@@ -5,8 +5,8 @@ SVG in the page and WeasyPrint draws the very same markup into the status PDF. E
 text is escaped here, so callers may insert the result as markup.
 
 A point is anything with ``day`` (a date), ``rate``, ``lo`` and ``hi`` (fractions or None) and
-``n``: metrics.indicators.Point and the weekly review points both fit. A point whose ``rate`` is
-None has no data: the line breaks there, it is never drawn as zero.
+``n``: metrics.detection.indicators.Point and the weekly review points both fit. A point
+whose ``rate`` is None has no data: the line breaks there, it is never drawn as zero.
 """
 
 from __future__ import annotations
@@ -332,8 +332,8 @@ def small_multiple_svg(
 ) -> str:
     """The last `weeks` weekly points as a small chart (status PDF, dashboard summaries).
 
-    Each point's ``day`` is a day of the week it stands for (metrics.indicators dates weekly
-    points on the Sunday); the axis spans `weeks` whole weeks, Monday to Sunday, ending with
+    Each point's ``day`` is a day of the week it stands for (the indicators date
+    weekly points on the Sunday); the axis spans `weeks` whole weeks, Monday to Sunday, ending with
     the week of `end` (default: the latest point), so missing weeks stay visible.
     """
     points = sorted(weekly_points, key=lambda p: p.day)

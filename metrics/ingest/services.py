@@ -41,8 +41,9 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.errors import StoplineError
+from config.jobs import enqueue_on_commit
 from criteria.models import Operation
-from metrics.ingest_formats import (
+from metrics.ingest.formats import (
     FileRejected,
     Record,
     columns_check,
@@ -53,8 +54,8 @@ from metrics.ingest_formats import (
     kind_infer,
     records_open,
 )
+from metrics.ingest.transcripts import transcript_sink_for
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
-from metrics.transcripts import transcript_sink_for
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +140,7 @@ def ingestion_run_create(
 
 def ingestion_run_enqueue(*, run: IngestionRun) -> None:
     """Hand the run to the worker once the surrounding transaction has committed."""
-    from metrics.tasks import ingestion_run_execute_task
-
-    ingestion_run_execute_task.delay_on_commit(run.pk)
+    enqueue_on_commit("metrics.tasks.ingestion_run_execute_task", run.pk)
 
 
 # Executing

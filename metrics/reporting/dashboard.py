@@ -15,10 +15,10 @@ from django.db.models import Q
 
 from criteria.models import CriteriaVersion, IndicatorTarget, Operation
 from criteria.services import version_in_force
-from metrics import indicators
-from metrics.charts import day_label, indicator_chart_svg, percent, range_label
-from metrics.indicators import Point, rate_point
+from metrics.detection import indicators
+from metrics.detection.indicators import Point, rate_point
 from metrics.models import Alert, Review, WeeklyReviewScore
+from metrics.reporting.charts import day_label, indicator_chart_svg, percent, range_label
 
 PERIODS = (28, 90, 365)
 DEFAULT_PERIOD = 90
