@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from criteria.formatting import percent, range_text
 from criteria.models import Operation
 from metrics.weeks import week_label
 
@@ -300,17 +301,11 @@ class Alert(models.Model):
 
     @property
     def range_display(self) -> str:
-        lo = None if self.range_min is None else f"{self.range_min * 100:g} %"
-        hi = None if self.range_max is None else f"{self.range_max * 100:g} %"
-        if lo and hi:
-            return f"{lo} – {hi}"
-        if lo or hi:
-            return f"at least {lo}" if lo else f"at most {hi}"
-        return "—"
+        return range_text(self.range_min, self.range_max)
 
     @property
     def value_display(self) -> str:
-        return "—" if self.value is None else f"{self.value * 100:.1f} %"
+        return percent(self.value)
 
 
 class AlertEvent(models.Model):

@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from typing import Protocol
 from xml.sax.saxutils import escape, quoteattr
 
+from criteria.formatting import percent, range_text
+
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 # Beyond this many days the intervals are drawn as a ribbon: whiskers would merge into a blur.
 RIBBON_AFTER = 120
@@ -37,24 +39,6 @@ class ChartPoint(Protocol):
     lo: float | None
     hi: float | None
     n: int
-
-
-def percent(value: float | None, digits: int = 1) -> str:
-    """`0.1234` -> `12.3 %` (a no-break space between number and sign)."""
-    if value is None:
-        return "–"
-    text = f"{value * 100:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value * 100:.0f}"
-    return f"{text}\u00a0%"
-
-
-def range_label(band_min: float | None, band_max: float | None) -> str:
-    if band_min is not None and band_max is not None:
-        return f"{percent(band_min)}–{percent(band_max)}"
-    if band_min is not None:
-        return f"at least {percent(band_min)}"
-    if band_max is not None:
-        return f"at most {percent(band_max)}"
-    return ""
 
 
 def day_label(day: date) -> str:
@@ -124,7 +108,7 @@ def indicator_chart_svg(
     if end is None:
         end = points[-1].day if points else None
     with_data = [p for p in points if p.rate is not None]
-    band_text = range_label(band_min, band_max)
+    band_text = range_text(band_min, band_max, empty="")
 
     if with_data:
         latest = with_data[-1]
