@@ -34,6 +34,9 @@ class Conversation(models.Model):
     language = models.CharField(max_length=35, blank=True)
     csat = models.PositiveSmallIntegerField(null=True, blank=True)
     topic = models.CharField(max_length=200, blank=True)
+    survey_comment = models.TextField(
+        blank=True, help_text="The post-contact survey's free text, redacted before storage."
+    )
     metadata = models.JSONField(default=dict, blank=True)
     created_by_run_id = models.BigIntegerField(null=True, blank=True)
     changed_by_run_id = models.BigIntegerField(null=True, blank=True)

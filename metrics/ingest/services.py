@@ -41,6 +41,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.errors import StoplineError
+from accounts.redaction import redact
 from config.jobs import enqueue_on_commit
 from criteria.models import Operation
 from metrics.ingest.formats import (
@@ -160,7 +161,9 @@ def _reject(run: IngestionRun, record: Record, errors: list[tuple[str, str]]) ->
         line=record.line,
         column=", ".join(columns)[:200],
         reason=reason,
-        original=record.original,
+        original=redact(record.original)[
+            0
+        ],  # kept to be fixed and re-sent, never with personal data
     )
 
 
@@ -283,13 +286,14 @@ _STAGE_COLUMNS = [
     ("language", "varchar(35)"),
     ("csat", "smallint"),
     ("topic", "varchar(200)"),
+    ("survey_comment", "text"),
     ("metadata", "jsonb"),
 ]
 _VALUE_COLUMNS = [name for name, _ in _STAGE_COLUMNS if name != "conversation_id"]
 # Optional values left empty mean "not known (here)": they never erase a known value, so a file
 # sent again after a later one filled in resolved_first_contact changes nothing.
 _KEEP_IF_NULL = {"resolved_first_contact", "human_requested", "csat"}
-_KEEP_IF_EMPTY = {"channel", "language", "topic"}
+_KEEP_IF_EMPTY = {"channel", "language", "topic", "survey_comment"}
 
 
 class _ConversationIngester:
