@@ -37,6 +37,12 @@ class Conversation(models.Model):
     survey_comment = models.TextField(
         blank=True, help_text="The post-contact survey's free text, redacted before storage."
     )
+    survey_complaint = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="The survey comment says the customer could not reach a person or was not "
+        "understood (metrics.detection.complaints); None without a comment.",
+    )
     metadata = models.JSONField(default=dict, blank=True)
     created_by_run_id = models.BigIntegerField(null=True, blank=True)
     changed_by_run_id = models.BigIntegerField(null=True, blank=True)
@@ -81,6 +87,8 @@ class DailyAggregate(models.Model):
     human_requested_known = models.PositiveIntegerField(default=0)
     csat_sum = models.PositiveIntegerField(default=0)
     csat_count = models.PositiveIntegerField(default=0)
+    survey_comments = models.PositiveIntegerField(default=0)
+    survey_complaints = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=15, choices=Source.choices)
     created_by_run_id = models.BigIntegerField(null=True, blank=True)
     changed_by_run_id = models.BigIntegerField(null=True, blank=True)
@@ -114,6 +122,10 @@ class DailyAggregate(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(csat_count__lte=F("conversations")), name="daily_csat_count_le_n"
+            ),
+            models.CheckConstraint(
+                condition=Q(survey_complaints__lte=F("survey_comments")),
+                name="daily_complaints_le_comments",
             ),
         ]
 
@@ -245,9 +257,19 @@ class WeeklyReviewScore(models.Model):
 class Alert(models.Model):
     """One episode of one trigger firing against the agreed criteria.
 
-    At most one alert per operation, indicator and rule is not resolved at a time (no storm):
-    a trigger that keeps firing updates its alert instead of opening another.
+    Two tiers (``severity``): a *breach* is the agreed rule, exactly as signed, and opens a
+    review; a *warning* is the calibrated change detection that watches every series of the
+    operation whatever rule was agreed, with its evidence (baseline and current rate, the
+    detector's statistic and limit); it opens a review only if the operation says so. A breach
+    that follows a warning on the same indicator links it (``warning``): one story.
+
+    At most one alert per operation, indicator, rule and tier is not resolved at a time (no
+    storm): a trigger that keeps firing updates its alert instead of opening another.
     """
+
+    class Severity(models.TextChoices):
+        WARNING = "warning", "Warning"
+        BREACH = "breach", "Breach"
 
     class Direction(models.TextChoices):
         BELOW = "below", "Below the range"
@@ -268,11 +290,27 @@ class Alert(models.Model):
     )
     indicator = models.CharField(max_length=40)
     rule = models.CharField(max_length=20)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.BREACH)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     opened_on = models.DateField(help_text="The local day the trigger fired.")
     value = models.FloatField(null=True, blank=True)
     range_min = models.FloatField(null=True, blank=True)
     range_max = models.FloatField(null=True, blank=True)
+    # Evidence of a change detection (warnings, and change_detected breaches).
+    baseline_rate = models.FloatField(null=True, blank=True)
+    baseline_start = models.DateField(null=True, blank=True)
+    baseline_end = models.DateField(null=True, blank=True)
+    detector = models.CharField(max_length=40, blank=True)
+    statistic = models.FloatField(null=True, blank=True)
+    limit = models.FloatField(null=True, blank=True)
+    warning = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="breaches",
+        help_text="The warning on the same indicator that came first (a breach only).",
+    )
     state = models.CharField(max_length=15, choices=State.choices, default=State.OPEN)
     snooze_until = models.DateField(null=True, blank=True)
     snooze_reason = models.TextField(blank=True)
@@ -284,13 +322,13 @@ class Alert(models.Model):
         ordering = ["-opened_on", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["operation", "indicator", "rule"],
+                fields=["operation", "indicator", "rule", "severity"],
                 condition=~Q(state="resolved"),
-                name="alert_one_open_per_rule",
+                name="alert_one_open_per_rule_tier",
             ),
             models.UniqueConstraint(
-                fields=["operation", "indicator", "rule", "opened_on"],
-                name="alert_unique_episode",
+                fields=["operation", "indicator", "rule", "severity", "opened_on"],
+                name="alert_unique_episode_tier",
             ),
         ]
         indexes = [models.Index(fields=["operation", "state"], name="alert_op_state")]
@@ -309,6 +347,23 @@ class Alert(models.Model):
     @property
     def value_display(self) -> str:
         return percent(self.value)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == self.Severity.WARNING
+
+    @property
+    def evidence_display(self) -> str:
+        """Baseline → current rate, the detector's statistic against its limit; "" if none."""
+        if self.statistic is None or self.limit is None:
+            return ""
+        since = ""
+        if self.baseline_start and self.baseline_end:
+            since = f" ({self.baseline_start} – {self.baseline_end})"
+        return (
+            f"baseline {percent(self.baseline_rate)}{since}, now {percent(self.value)}; "
+            f"{self.detector} statistic {self.statistic:.2f} beyond limit {self.limit:.2f}"
+        )
 
 
 class AlertEvent(models.Model):
@@ -375,15 +430,46 @@ class Review(models.Model):
 
 
 class OperationNotificationSettings(models.Model):
-    """Where an operation's alerts go besides e-mail: an optional Slack-compatible webhook."""
+    """Where an operation's alerts go besides e-mail (an optional Slack-compatible webhook),
+    and how its early warnings behave: their false-alarm budget and whether they open a
+    review."""
 
     operation = models.OneToOneField(
         Operation, on_delete=models.CASCADE, related_name="notification_settings"
     )
     webhook_url = models.URLField(blank=True, max_length=500)
+    warnings_open_review = models.BooleanField(
+        default=False, help_text="A warning opens a review, as a breach does."
+    )
+    warning_budget_per_year = models.FloatField(
+        default=2.0,
+        help_text="False warnings an in-control operation should rarely exceed in a year, "
+        "across all its series together.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(warning_budget_per_year__gt=0), name="warning_budget_positive"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"notifications of {self.operation_id}"
+
+
+class SurveyPhrases(models.Model):
+    """An organization's own "could not reach a person / not understood" phrases for survey
+    comments, by language, in the phrase syntax of metrics/detection/data/complaint_phrases.yaml,
+    e.g. {"sv": ["fick aldrig prata med kundtjänst"]}."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="survey_phrases"
+    )
+    extra_complaint_phrases = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"survey phrases of {self.organization_id}"
 
 
 class NotificationAttempt(models.Model):

@@ -1,7 +1,9 @@
 """Alert lifecycle: run the criteria's triggers over the indicators, open and resolve alerts.
 
 Against the version in force (the newest agreed one) an evaluation opens, keeps and resolves
-alerts, opens reviews and enqueues notifications; it is idempotent, so the daily job and a
+alerts of both tiers (breaches of the agreed rules, early warnings of the calibrated change
+detection), opens reviews (breaches; warnings only where the operation asks for it) and
+enqueues notifications; it is idempotent, so the daily job and a
 manual run can both happen without a second alert, review or message. Against a draft or an
 older version it is a *backtest*: it only reports what would have fired and writes nothing.
 """
@@ -9,7 +11,7 @@ older version it is a *backtest*: it only reports what would have fired and writ
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 
@@ -17,12 +19,16 @@ from accounts.models import Membership
 from config.jobs import enqueue_on_commit
 from criteria.models import CriteriaVersion, IndicatorTarget, Operation
 from criteria.services import review_due, version_in_force
+from metrics.detection import detectors
 from metrics.detection.detectors import Episode, Firing
 from metrics.detection.evaluate import (
+    FAMILY,
     Check,
-    checks_for_version,
-    episodes_find,
+    evaluation_find,
+    family,
+    local_yesterday,
     version_resolve,
+    warning_budget,
 )
 from metrics.detection.indicators import indicator_series
 from metrics.models import (
@@ -42,18 +48,21 @@ def drift_evaluate(
     """Every episode the version's triggers find on the data up to ``through``, oldest first.
 
     Writes (alerts, events, reviews, notifications) only when ``version`` is the version in
-    force; otherwise it is a backtest and the database is left as it was.
+    force; otherwise it is a backtest and the database is left as it was. The evaluation is
+    *live* when it writes and looks through the operation's local yesterday or later: only
+    then are the days after the last data an outage (no_data); a replay of a file that ended
+    is not.
     """
     resolved = version_resolve(operation, version)
     in_force = version_in_force(operation)
     write = in_force is not None and resolved.pk == in_force.pk
-    checks = checks_for_version(resolved)
+    live = write and through >= local_yesterday(operation)
     series = indicator_series(operation, end=through)
-    found = [(c, episodes_find(c, series, through, operation.go_live)) for c in checks]
+    _, found = evaluation_find(operation, resolved, series, through, live=live)
     if write:
         _alerts_sync(operation=operation, version=resolved, through=through, found=found)
     firings = [e.firing for _, episodes in found for e in episodes]
-    return sorted(firings, key=lambda f: (f.opened_on, f.indicator, f.rule))
+    return sorted(firings, key=lambda f: (f.opened_on, f.indicator, f.severity, f.rule))
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,32 +82,35 @@ def _alerts_sync(
     through: date,
     found: list[tuple[Check, list[Episode]]],
 ) -> None:
+    warnings_review = warning_budget(operation)[1]
     with transaction.atomic():
         # One evaluation of an operation at a time: the daily job and a manual run serialise.
         Operation.objects.select_for_update().filter(pk=operation.pk).first()
         alerts = {
-            (a.indicator, a.rule, a.opened_on): a
+            (a.indicator, a.rule, a.severity, a.opened_on): a
             for a in Alert.objects.filter(operation=operation).select_related("review")
         }
-        live = {(a.indicator, a.rule): a for a in alerts.values() if not a.is_resolved}
+        live = {(a.indicator, a.rule, a.severity): a for a in alerts.values() if not a.is_resolved}
         seen: set[int] = set()
         for check, episodes in found:
             for episode in episodes:
                 f = episode.firing
-                alert = alerts.get((f.indicator, f.rule, f.opened_on))
+                key = (f.indicator, f.rule, f.severity)
+                alert = alerts.get((*key, f.opened_on))
                 if alert is None and episode.resolved_on is None:
-                    alert = live.get((f.indicator, f.rule))
+                    alert = live.get(key)
                     if alert is None:
-                        alert = _alert_open(operation, version, check, f)
-                        live[(f.indicator, f.rule)] = alert
+                        alert = _alert_open(operation, version, check, f, warnings_review)
+                        alerts[(*key, f.opened_on)] = alert
+                        live[key] = alert
                 if alert is None:
                     continue  # an episode that ended before anyone was watching
                 seen.add(alert.pk)
                 if episode.resolved_on is not None and not alert.is_resolved:
                     _alert_auto_resolve(alert, episode.resolved_on, "Back in range")
                     # A later episode in the same data opens an alert of its own.
-                    if live.get((f.indicator, f.rule)) is alert:
-                        del live[(f.indicator, f.rule)]
+                    if live.get(key) is alert:
+                        del live[key]
                 elif episode.resolved_on is None:
                     _snooze_expire(alert, through)
         for alert in list(live.values()):
@@ -107,20 +119,54 @@ def _alerts_sync(
                 _alert_auto_resolve(alert, through, "The trigger no longer fires on this data")
 
 
-def _alert_open(operation: Operation, version: CriteriaVersion, check: Check, f: Firing) -> Alert:
+def _warning_before(operation: Operation, f: Firing) -> Alert | None:
+    """The warning on the same indicator (or one of its segments) that came first: opened on
+    or before the breach and still open, or resolved within the re-arm days before it."""
+    root = family(f.indicator)
+    same_family = [root, *[k for k, v in FAMILY.items() if v == root]]
+    return (
+        Alert.objects.filter(
+            operation=operation,
+            severity=Alert.Severity.WARNING,
+            indicator__in=same_family,
+            opened_on__lte=f.opened_on,
+        )
+        .exclude(resolved_on__lt=f.opened_on - timedelta(days=detectors.REARM_DAYS))
+        .order_by("-opened_on", "-id")
+        .first()
+    )
+
+
+def _alert_open(
+    operation: Operation,
+    version: CriteriaVersion,
+    check: Check,
+    f: Firing,
+    warnings_review: bool,
+) -> Alert:
+    evidence = f.evidence
+    warning = f.severity == detectors.WARNING
     alert = Alert.objects.create(
         operation=operation,
         version=version,
         indicator=f.indicator,
         rule=f.rule,
+        severity=f.severity,
         direction=f.direction,
         opened_on=f.opened_on,
         value=f.value,
         range_min=f.range[0],
         range_max=f.range[1],
+        baseline_rate=evidence.baseline_rate if evidence else None,
+        baseline_start=evidence.baseline_start if evidence else None,
+        baseline_end=evidence.baseline_end if evidence else None,
+        detector=evidence.detector if evidence else "",
+        statistic=evidence.statistic if evidence else None,
+        limit=evidence.limit if evidence else None,
+        warning=None if warning else _warning_before(operation, f),
     )
-    _event(alert, Alert.State.OPEN, note=f"{f.indicator} {f.direction} ({f.rule})")
-    if check.target is not None:
+    _event(alert, Alert.State.OPEN, note=f"{f.severity}: {f.indicator} {f.direction} ({f.rule})")
+    if check.target is not None and (not warning or warnings_review):
         Review.objects.create(
             alert=alert,
             owner=check.target.owner,

@@ -66,9 +66,42 @@ class Trigger:
         return (self.range_min, self.range_max)
 
 
+BREACH = "breach"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a change detector fired: the baseline it compares with (pooled rate and dates), the
+    current rate (pooled over the last 7 days through the day it fired), and the detector's
+    standardised statistic against its calibrated limit."""
+
+    baseline_rate: float
+    baseline_start: date
+    baseline_end: date
+    current_rate: float | None
+    detector: str
+    statistic: float
+    limit: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "baseline_rate": round(self.baseline_rate, 6),
+            "baseline_from": self.baseline_start.isoformat(),
+            "baseline_to": self.baseline_end.isoformat(),
+            "current_rate": None if self.current_rate is None else round(self.current_rate, 6),
+            "detector": self.detector,
+            "statistic": round(self.statistic, 3),
+            "limit": round(self.limit, 3),
+        }
+
+
 @dataclass(frozen=True)
 class Firing:
-    """One detected episode, in the shape ``evaluate --json`` prints."""
+    """One detected episode, in the shape ``evaluate --json`` prints.
+
+    ``severity`` is "breach" (the agreed rule) or "warning" (the early-warning tier);
+    ``evidence`` is set for change detection."""
 
     indicator: str
     rule: str
@@ -76,6 +109,8 @@ class Firing:
     opened_on: date
     value: float | None
     range: tuple[float | None, float | None]
+    severity: str = BREACH
+    evidence: Evidence | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +120,8 @@ class Firing:
             "opened_on": self.opened_on.isoformat(),
             "value": None if self.value is None else round(self.value, 6),
             "range": list(self.range),
+            "severity": self.severity,
+            "evidence": None if self.evidence is None else self.evidence.as_dict(),
         }
 
 
@@ -329,3 +366,124 @@ def resolved_on(
         if e.firing.opened_on == opened_on:
             return e.resolved_on
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# The warning tier: calibrated change detection on every series, whatever rule was agreed
+
+# Two EWMAs per series: a fast one (λ = 0.25: a collapse within two or three days) and a slow
+# one (λ = 0.05: a small shift that persists for weeks). Both are calibrated to their share of
+# the operation's false-warning budget (stats.yearly_maxima / stats.limit_for).
+FAST_LAMBDA = 0.25
+SLOW_LAMBDA = 0.05
+WARNING_LAMBDAS = (FAST_LAMBDA, SLOW_LAMBDA)
+
+
+def detector_name(lam: float) -> str:
+    return f"EWMA λ={lam:g}"
+
+
+@dataclass(frozen=True)
+class FittedBaseline:
+    """A baseline fitted for the warning tier, with what the dashboard shows about it."""
+
+    fitted: stats.Baseline
+    start: date
+    end: date
+    rate: float  # pooled Σx/Σn over the baseline days
+    key: stats.WarningKey
+
+
+def baseline_fit(baseline: Sequence[DayObs]) -> FittedBaseline | None:
+    """Fit the baseline days (None with fewer than MIN_BASELINE_DAYS days with data)."""
+    days = _merge(baseline, None, None)
+    if len(days) < MIN_BASELINE_DAYS:
+        return None
+    fitted = stats.baseline_estimate([(d.date.weekday(), d.successes, d.n) for d in days])
+    rate = sum(d.successes for d in days) / sum(d.n for d in days)
+    return FittedBaseline(
+        fitted, days[0].date, days[-1].date, rate, stats.WarningKey.for_baseline(fitted)
+    )
+
+
+def _ewma_episodes(
+    zs: Sequence[float], lam: float, limit: float
+) -> list[tuple[int, int | None, float]]:
+    """change_episodes for an EWMA, with the signed statistic E_t/σ_t on the opening day."""
+    sd = stats._ewma_sd_table(lam, len(zs) + 1)
+    out: list[tuple[int, int | None, float]] = []
+    opened: int | None = None
+    opened_stat = 0.0
+    inside = t = 0
+    e = 0.0
+    for i, z in enumerate(zs):
+        t += 1
+        e = lam * z + (1 - lam) * e
+        s = e / sd[t]
+        if opened is None:
+            if abs(s) > limit:
+                opened, inside, opened_stat = i, 0, s
+        else:
+            inside = inside + 1 if abs(s) <= limit else 0
+            if inside >= REARM_DAYS:
+                out.append((opened, i, opened_stat))
+                opened, t, e = None, 0, 0.0
+    if opened is not None:
+        out.append((opened, None, opened_stat))
+    return out
+
+
+def change_warning_episodes(
+    indicator: str,
+    days: Iterable[DayObs],
+    base: FittedBaseline,
+    *,
+    alpha: float,
+    rule: str = CHANGE_DETECTED,
+    severity: str = WARNING,
+    direction: str | None = None,
+    lams: Sequence[float] = WARNING_LAMBDAS,
+    trigger_range: tuple[float | None, float | None] = (None, None),
+    through: date | None = None,
+) -> list[Episode]:
+    """Episodes of the calibrated EWMA detectors on the days after the baseline.
+
+    Each detector's limit is the one its yearly in-control maximum exceeds with probability
+    ``alpha`` (its share of the operation's budget). The detectors' episodes are merged: one
+    story per overlap, told by the detector that fired first. ``direction`` None reports
+    "below"/"above" by the sign of the statistic.
+    """
+    monitored = [d for d in _merge(days, None, through) if d.date > base.end]
+    if not monitored:
+        return []
+    zs = [base.fitted.standardise(d.date.weekday(), d.successes, d.n) for d in monitored]
+    counts = {d.date: (d.successes, d.n) for d in monitored}
+    maxima = stats.yearly_maxima(base.key, tuple(WARNING_LAMBDAS))
+    found: list[tuple[int, int | None, float, float, float]] = []
+    for lam in lams:
+        limit = stats.limit_for(maxima[lam], alpha)
+        for opened, resolved, stat in _ewma_episodes(zs, lam, limit):
+            found.append((opened, resolved, stat, lam, limit))
+    found.sort(key=lambda f: (f[0], f[1] is None, f[1] or 0))
+    merged: list[list] = []
+    for item in found:
+        opened, resolved = item[0], item[1]
+        if merged and (merged[-1][1] is None or opened <= merged[-1][1]):
+            last = merged[-1]
+            if last[1] is not None and (resolved is None or resolved > last[1]):
+                last[1] = resolved
+            continue
+        merged.append([opened, resolved, item])
+    episodes = []
+    for opened, resolved, (_, _, stat, lam, limit) in merged:
+        day = monitored[opened]
+        current = stats.pooled_window(counts, day.date, 7).value
+        evidence = Evidence(
+            base.rate, base.start, base.end, current, detector_name(lam), abs(stat), limit
+        )
+        way = direction or ("below" if stat < 0 else "above")
+        firing = Firing(
+            indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence
+        )
+        episodes.append(Episode(firing, None if resolved is None else monitored[resolved].date))
+    return episodes

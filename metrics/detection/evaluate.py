@@ -14,9 +14,10 @@ from django.utils import timezone
 from accounts.errors import StoplineError
 from criteria.models import CriteriaVersion, IndicatorTarget, Operation
 from criteria.services import version_in_force
-from metrics.detection import detectors
+from metrics.detection import detectors, stats
 from metrics.detection.detectors import Episode, Trigger
 from metrics.detection.indicators import Point, indicator_series, to_day_obs
+from metrics.models import OperationNotificationSettings
 
 # Indicator key in the criteria -> the series it is read from.
 SERIES_OF = {
@@ -27,17 +28,64 @@ SERIES_OF = {
 }
 CASE_MIX_INDICATOR = "complex_share"
 FEED_INDICATOR = "conversations"
+COMPLAINT_INDICATOR = "survey_complaints"
+# The warning tier watches every daily rate of the operation, per segment where it has them,
+# and the case mix, whatever rule was agreed.
+WARNING_SERIES = (
+    "escalation_rate",
+    "escalation_rate_simple",
+    "escalation_rate_complex",
+    "fcr_simple",
+    "fcr_complex",
+    "human_requested",
+    CASE_MIX_INDICATOR,
+    COMPLAINT_INDICATOR,
+)
+# A segment's series belongs to the indicator the criteria name (for reviews and links).
+FAMILY = {
+    "escalation_rate_simple": "escalation_rate",
+    "escalation_rate_complex": "escalation_rate",
+}
+DEFAULT_WARNING_BUDGET = 2.0
+
+
+def family(indicator: str) -> str:
+    return FAMILY.get(indicator, indicator)
 
 
 @dataclass(frozen=True)
 class Check:
-    """One trigger to run: the indicator, its trigger, and the target it comes from (None for
-    the built-in checks: case mix and the daily feed going quiet)."""
+    """One trigger to run: the indicator, its trigger, the target it comes from (None for the
+    built-in checks: the daily feed going quiet, and warnings on series no target names) and
+    its tier."""
 
     indicator: str
     series: str
     trigger: Trigger
     target: IndicatorTarget | None
+    severity: str = detectors.BREACH
+
+
+@dataclass(frozen=True)
+class BaselineWindow:
+    """The local days change detection takes as normal, and why (shown on the dashboard)."""
+
+    start: date
+    end: date
+    source: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What change detection needs beyond one series: the baseline window, each series'
+    fitted baseline, and each detector's share ``alpha`` of the operation's budget."""
+
+    window: BaselineWindow | None
+    baselines: dict[str, detectors.FittedBaseline]
+    alpha: float
+    budget: float
+    data_end: date | None
+    live: bool
 
 
 def local_yesterday(operation: Operation) -> date:
@@ -72,9 +120,90 @@ def version_resolve(operation: Operation, version: str | int) -> CriteriaVersion
         raise StoplineError(f"{operation.slug} has no criteria version {number}.") from exc
 
 
-def checks_for_version(version: CriteriaVersion) -> list[Check]:
+def _local_date(operation: Operation, moment) -> date:
+    return moment.astimezone(ZoneInfo(operation.timezone or "UTC")).date()
+
+
+def baseline_window(
+    operation: Operation, version: CriteriaVersion, days: list[date]
+) -> BaselineWindow | None:
+    """The baseline follows the agreement: the first STOPLINE_BASELINE_DAYS days with data
+    since the newest agreed version (up to ``version``) that was agreed while data already
+    existed and has that many days since; until one has, the one before it keeps serving.
+    Without such a version: the pilot (the days before go-live, the last
+    STOPLINE_BASELINE_DAYS_MAX of them, at least 14), else the first STOPLINE_BASELINE_DAYS
+    days with data. None with fewer than 14 days."""
+    wanted = settings.STOPLINE_BASELINE_DAYS
+    if not days:
+        return None
+    agreed = operation.versions.filter(
+        status=CriteriaVersion.Status.AGREED, number__lte=version.number, agreed_at__isnull=False
+    ).order_by("-number")
+    for v in agreed:
+        since = _local_date(operation, v.agreed_at)
+        if days[0] >= since or (operation.go_live and since < operation.go_live):
+            continue  # agreed before the data (or the pilot) began: nothing to re-estimate
+        after = [d for d in days if d >= since]
+        if len(after) >= wanted:
+            return BaselineWindow(
+                after[0], after[wanted - 1], f"since criteria v{v.number} was agreed ({since})"
+            )
+    if operation.go_live is not None:
+        pilot = [d for d in days if d < operation.go_live][-settings.STOPLINE_BASELINE_DAYS_MAX :]
+        if len(pilot) >= detectors.MIN_BASELINE_DAYS:
+            return BaselineWindow(pilot[0], pilot[-1], "the pilot before go-live")
+    first = days[:wanted]
+    if len(first) >= detectors.MIN_BASELINE_DAYS:
+        return BaselineWindow(first[0], first[-1], f"the first {len(first)} days with data")
+    return None
+
+
+def warning_budget(operation: Operation) -> tuple[float, bool]:
+    """(false warnings a year the operation accepts, whether a warning opens a review)."""
+    row = (
+        OperationNotificationSettings.objects.filter(operation=operation)
+        .values_list("warning_budget_per_year", "warnings_open_review")
+        .first()
+    )
+    return row if row else (DEFAULT_WARNING_BUDGET, False)
+
+
+def detection_context(
+    operation: Operation,
+    version: CriteriaVersion,
+    series: dict[str, list[Point]],
+    *,
+    live: bool,
+    budget: float | None = None,
+) -> Context:
+    """Fit the baseline of every watched series over one window and split the operation's
+    budget: with m detectors watching, each gets α = μ/m, μ the Poisson mean that keeps an
+    in-control year within the budget 19 times out of 20 (Bonferroni over the series)."""
+    if budget is None:
+        budget = warning_budget(operation)[0]
+    feed = [p.day for p in series[FEED_INDICATOR]]
+    window = baseline_window(operation, version, feed)
+    baselines: dict[str, detectors.FittedBaseline] = {}
+    if window is not None:
+        for key in WARNING_SERIES:
+            days = [
+                p.obs for p in series.get(key, []) if window.start <= p.day <= window.end and p.n
+            ]
+            fitted = detectors.baseline_fit(days)
+            if fitted is not None:
+                baselines[key] = fitted
+    m = max(1, len(baselines) * len(detectors.WARNING_LAMBDAS))
+    alpha = min(0.5, stats.poisson_mean_for(budget) / m)
+    return Context(window, baselines, alpha, budget, feed[-1] if feed else None, live)
+
+
+def checks_for_version(version: CriteriaVersion, context: Context | None = None) -> list[Check]:
+    """The breaches the version's targets ask for, the feed check, and (given a context) one
+    warning check per watched series that has a baseline."""
     checks = []
+    targets = {}
     for target in version.targets.select_related("owner"):
+        targets[target.key] = target
         if target.key not in SERIES_OF:
             continue
         trigger = Trigger(
@@ -87,9 +216,6 @@ def checks_for_version(version: CriteriaVersion) -> list[Check]:
         checks.append(Check(target.key, SERIES_OF[target.key], trigger, target))
     checks.sort(key=lambda c: list(SERIES_OF).index(c.indicator))
     checks.append(
-        Check(CASE_MIX_INDICATOR, CASE_MIX_INDICATOR, Trigger(rule=detectors.CASE_MIX), None)
-    )
-    checks.append(
         Check(
             FEED_INDICATOR,
             FEED_INDICATOR,
@@ -97,30 +223,81 @@ def checks_for_version(version: CriteriaVersion) -> list[Check]:
             None,
         )
     )
+    if context is not None:
+        for key in WARNING_SERIES:
+            if key not in context.baselines:
+                continue
+            rule = detectors.CASE_MIX if key == CASE_MIX_INDICATOR else detectors.CHANGE_DETECTED
+            checks.append(
+                Check(key, key, Trigger(rule=rule), targets.get(family(key)), detectors.WARNING)
+            )
     return checks
 
 
 def episodes_find(
-    check: Check, series: dict[str, list[Point]], through: date, go_live: date | None = None
+    check: Check,
+    series: dict[str, list[Point]],
+    through: date,
+    go_live: date | None = None,
+    context: Context | None = None,
 ) -> list[Episode]:
-    """The check's episodes through ``through``. Change detection (change_detected, case_mix)
-    takes the pilot (the days before go-live, the last STOPLINE_BASELINE_DAYS_MAX of them) as
-    its in-control reference when it has at least 14 days of data; otherwise the first
+    """The check's episodes through ``through``.
+
+    Warnings, and breaches of an agreed ``change_detected`` on a daily series, run the
+    calibrated EWMA of the warning tier against the context's baseline (a breach uses the fast
+    detector with the same limit, so it never adds a false alarm the warnings do not already
+    count). ``no_data`` looks past the last day with data only in a live evaluation: a
+    backtest over a file that ended is not an outage. Without a context (or for the weekly
+    review score) change detection keeps its own baseline: the pilot, else the first
     STOPLINE_BASELINE_DAYS days with data."""
     days = to_day_obs(series[check.series])
-    if check.trigger.rule == detectors.NO_DATA and check.series == "review_score":
+    rule = check.trigger.rule
+    if rule == detectors.NO_DATA and check.series == "review_score":
         return []  # weekly: a day without a verdict is normal
+    if rule == detectors.NO_DATA and context is not None and not context.live:
+        end = min(through, context.data_end) if context.data_end else through
+        return detectors.evaluate_episodes(check.indicator, days, check.trigger, through=end)
+    changing = rule in (detectors.CHANGE_DETECTED, detectors.CASE_MIX)
+    if changing and context is not None and check.series in context.baselines:
+        warning = check.severity == detectors.WARNING
+        return detectors.change_warning_episodes(
+            check.indicator,
+            days,
+            context.baselines[check.series],
+            alpha=context.alpha,
+            rule=rule,
+            severity=check.severity,
+            direction=(
+                "mix" if rule == detectors.CASE_MIX else (None if warning else "change")
+            ),
+            lams=detectors.WARNING_LAMBDAS if warning else (detectors.FAST_LAMBDA,),
+            trigger_range=check.trigger.range,
+            through=through,
+        )
     options: dict = {"baseline_days": settings.STOPLINE_BASELINE_DAYS}
-    if go_live is not None and check.trigger.rule in (
-        detectors.CHANGE_DETECTED,
-        detectors.CASE_MIX,
-    ):
+    if go_live is not None and changing:
         pilot = [d for d in days if d.date < go_live][-settings.STOPLINE_BASELINE_DAYS_MAX :]
         if len(pilot) >= detectors.MIN_BASELINE_DAYS:
             options = {"baseline": pilot}
     return detectors.evaluate_episodes(
         check.indicator, days, check.trigger, through=through, **options
     )
+
+
+def evaluation_find(
+    operation: Operation,
+    version: CriteriaVersion,
+    series: dict[str, list[Point]],
+    through: date,
+    *,
+    live: bool,
+) -> tuple[Context, list[tuple[Check, list[Episode]]]]:
+    """Both tiers over the series: every check with its episodes, warnings first."""
+    context = detection_context(operation, version, series, live=live)
+    checks = checks_for_version(version, context)
+    checks.sort(key=lambda c: c.severity != detectors.WARNING)
+    found = [(c, episodes_find(c, series, through, operation.go_live, context)) for c in checks]
+    return context, found
 
 
 def backtest_count(
@@ -141,4 +318,7 @@ def backtest_count(
     if not series[target.series]:
         return None
     through = series[target.series][-1].day
-    return len(episodes_find(target, series, through, operation.go_live))
+    context = None
+    if target.trigger.rule in (detectors.CHANGE_DETECTED, detectors.CASE_MIX):
+        context = detection_context(operation, version, series, live=False)
+    return len(episodes_find(target, series, through, operation.go_live, context))

@@ -15,6 +15,8 @@ Keys of :func:`indicator_series`:
   known (``unknown`` = conversations of the segment whose outcome is not known yet).
 - ``fcr_blended``: both segments pooled; shown only beside the split, never instead of it.
 - ``human_requested``: customers who asked for a human / those for whom it is known.
+- ``survey_complaints``: survey comments that say the customer could not reach a person or
+  was not understood / conversations with a survey comment.
 - ``csat``: mean score (successes = sum of scores, n = answers; no interval).
 - ``review_score``: the share of sampled conversations rated acceptable, one point per ISO
   week dated on the week's *last* day (Sunday), when the verdict is complete; lo/hi are the
@@ -46,6 +48,7 @@ RATE_KEYS = (
     "fcr_complex",
     "fcr_blended",
     "human_requested",
+    "survey_complaints",
 )
 KEYS = ("conversations", *RATE_KEYS, "csat", "review_score")
 
@@ -94,6 +97,8 @@ class DayCounts:
     human_known: int = 0
     csat_sum: int = 0
     csat_count: int = 0
+    survey_comments: int = 0
+    survey_complaints: int = 0
 
     @property
     def conversations(self) -> int:
@@ -111,6 +116,8 @@ _FIELDS = (
     "human_requested_known",
     "csat_sum",
     "csat_count",
+    "survey_comments",
+    "survey_complaints",
 )
 
 
@@ -125,7 +132,7 @@ def daily_counts(
         rows = rows.filter(date__lte=end)
     by_day: dict[date, dict[str, int]] = {}
     for r in rows.order_by("date", "segment").values_list(*_FIELDS):
-        day, segment, n, esc, res, known, human, human_known, csum, ccount = r
+        day, segment, n, esc, res, known, human, human_known, csum, ccount, comments, compl = r
         acc = by_day.setdefault(day, {})
         seg = "complex" if segment == Complexity.COMPLEX else "simple"
         acc[seg] = acc.get(seg, 0) + n
@@ -139,6 +146,8 @@ def daily_counts(
             acc["human_known"] = acc.get("human_known", 0) + human_known
         acc["csat_sum"] = acc.get("csat_sum", 0) + csum
         acc["csat_count"] = acc.get("csat_count", 0) + ccount
+        acc["survey_comments"] = acc.get("survey_comments", 0) + comments
+        acc["survey_complaints"] = acc.get("survey_complaints", 0) + compl
     return [DayCounts(day=d, **acc) for d, acc in by_day.items()]
 
 
@@ -165,6 +174,7 @@ def _day_points(c: DayCounts) -> dict[str, Point]:
             unknown_simple + unknown_complex,
         ),
         "human_requested": rate_point(d, c.human_requested, c.human_known),
+        "survey_complaints": rate_point(d, c.survey_complaints, c.survey_comments),
         "csat": csat,
     }
 

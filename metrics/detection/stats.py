@@ -522,3 +522,138 @@ def _calibrate_cached(
         runs=runs,
         horizon=horizon,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Warning-tier calibration: a table keyed by a few parameters, shared by every operation
+#
+# Calibrating per baseline (above) costs a few tenths of a second, which is fine for one
+# agreed rule but not for every series of a thousand operations. The warning tier therefore
+# calibrates on *canonical* in-control operations described by three numbers, rounded down to
+# a grid: the baseline length, the daily count of the rarer outcome (min(n·p, n·(1 − p)), where
+# the discreteness of low volume lives) and the share ρ = τ²/(τ² + p(1 − p)/n) of the day-to-day
+# variance that is overdispersion. Each simulated year draws a fresh baseline from the truth,
+# estimates it exactly as the detector does, and records the largest |EWMA|/σ_t of the
+# monitored year; the limit for a false-alarm probability a per year is the (1 − a) quantile
+# of those yearly maxima. The table stores the maxima, so any budget share is a lookup.
+
+BASELINE_DAY_GRID = (14, 21, 28, 42, 56)
+COUNT_GRID = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0)
+RHO_GRID = (0.0, 0.3, 0.6, 0.85)
+_CANONICAL_N = 2000
+_CANONICAL_VOLUME = (1.15, 1.1, 1.05, 1.0, 0.95, 0.75, 0.6)
+
+
+def grid_floor(value: float, grid: Sequence[float]) -> float:
+    """The largest grid value ≤ ``value`` (the smallest one below the grid)."""
+    below = [g for g in grid if g <= value]
+    return below[-1] if below else grid[0]
+
+
+def grid_nearest(value: float, grid: Sequence[float]) -> float:
+    return min(grid, key=lambda g: abs(g - value))
+
+
+@dataclass(frozen=True)
+class WarningKey:
+    """The canonical operation a series is calibrated as (all values on their grids)."""
+
+    baseline_days: int
+    count: float
+    rho: float
+
+    @classmethod
+    def for_baseline(cls, baseline: Baseline) -> WarningKey:
+        """Round a fitted baseline onto the grid: days and count down (the conservative way),
+        ρ to the nearest."""
+        volumes = [n for w in baseline.weekdays for n in baseline.volumes[w]]
+        mean_n = sum(volumes) / len(volumes)
+        rates = [baseline.rates[w] for w in baseline.weekdays]
+        p = sum(rates) / len(rates)
+        count = mean_n * min(p, 1 - p)
+        binomial = p * (1 - p) / mean_n
+        rho = baseline.tau2 / (baseline.tau2 + binomial) if baseline.tau2 + binomial > 0 else 0.0
+        return cls(
+            baseline_days=int(grid_floor(baseline.days, BASELINE_DAY_GRID)),
+            count=grid_floor(count, COUNT_GRID),
+            rho=grid_nearest(rho, RHO_GRID),
+        )
+
+
+@lru_cache(maxsize=512)
+def yearly_maxima(
+    key: WarningKey, lams: tuple[float, ...], runs: int = 400, seed: int = 0
+) -> dict[float, tuple[float, ...]]:
+    """Sorted yearly maxima of |E_t|/σ_t per λ over ``runs`` simulated in-control years of the
+    canonical operation ``key`` (each with its own estimated baseline). Cached per key."""
+    rng = random.Random(f"{seed}:{key}:{lams}")
+    p = key.count / _CANONICAL_N
+    binomial = p * (1 - p) / _CANONICAL_N
+    tau = math.sqrt(key.rho / (1 - key.rho) * binomial) if key.rho < 1 else 0.0
+    tables = {lam: _ewma_sd_table(lam, 400) for lam in lams}
+    maxima: dict[float, list[float]] = {lam: [] for lam in lams}
+    for _ in range(runs):
+        start = rng.randrange(WEEKDAYS)
+        days = []
+        for i in range(start, start + key.baseline_days + 365):
+            w = i % WEEKDAYS
+            n = max(1, round(_CANONICAL_N * _CANONICAL_VOLUME[w] * math.exp(rng.gauss(0, 0.1))))
+            days.append((w, simulate_day(rng, p, tau, n), n))
+        fitted = baseline_estimate(days[: key.baseline_days])
+        zs = [fitted.standardise(w, x, n) for w, x, n in days[key.baseline_days :]]
+        for lam in lams:
+            sd = tables[lam]
+            keep = 1 - lam
+            e = top = 0.0
+            for t, z in enumerate(zs, start=1):
+                e = lam * z + keep * e
+                s = (e if e >= 0 else -e) / sd[t]
+                if s > top:
+                    top = s
+            maxima[lam].append(top)
+    return {lam: tuple(sorted(values)) for lam, values in maxima.items()}
+
+
+def limit_for(maxima: Sequence[float], alpha: float) -> float:
+    """The limit exceeded by the yearly maximum with probability ``alpha``.
+
+    Inside the simulated range it interpolates the empirical quantile; beyond it (fewer than
+    five simulated years above the limit) it extrapolates an exponential tail fitted to the top
+    tenth of the maxima, P(M > x) ≈ a_0 · exp(−(x − x_0)/β), β their mean excess.
+    """
+    runs = len(maxima)
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be in (0, 1)")
+    tail = max(5, runs // 10)
+    if alpha * runs >= 5:
+        pos = (1 - alpha) * (runs - 1)
+        i = int(pos)
+        frac = pos - i
+        return maxima[i] + frac * (maxima[min(i + 1, runs - 1)] - maxima[i])
+    x0 = maxima[runs - tail - 1]
+    beta = sum(m - x0 for m in maxima[runs - tail :]) / tail or 1e-9
+    a0 = tail / runs
+    return x0 + beta * math.log(a0 / alpha)
+
+
+def poisson_mean_for(budget: float, confidence: float = 0.95) -> float:
+    """The mean μ of false warnings a year such that P(N > ⌊budget⌋) = 1 − ``confidence`` for
+    N ~ Poisson(μ): a budget of "at most 2 a year" is then kept in 19 years out of 20
+    (μ ≈ 0.82), rather than only on average."""
+    cap = math.floor(budget)
+
+    def tail(mu: float) -> float:
+        term = cdf = math.exp(-mu)
+        for k in range(1, cap + 1):
+            term *= mu / k
+            cdf += term
+        return 1 - cdf
+
+    lo, hi = 0.0, max(1.0, budget * 2)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if tail(mid) > 1 - confidence:
+            hi = mid
+        else:
+            lo = mid
+    return lo

@@ -72,13 +72,27 @@ def test_in_control_data_raises_no_alert(personas, agreed):
     assert Alert.objects.count() == 0
 
 
-def test_a_gap_opens_one_no_data_alert(personas, agreed):
+def test_a_gap_opens_one_no_data_alert(personas, agreed, time_machine):
     op = personas.operation
     add_days(op, START, 40)
+    time_machine.move_to(f"{day(45).isoformat()}T12:00:00Z")  # live: through = yesterday
     drift_evaluate(operation=op, through=day(44))  # 5 local days without data
     alert = Alert.objects.get(direction="no_data")
     assert alert.opened_on == day(42)  # the third missing day
     assert not Review.objects.filter(alert=alert).exists()
+
+
+def test_a_replay_of_a_file_that_ended_reports_no_outage(personas, agreed):
+    """Evaluating history (through a day long past) or a backtest: the days after the file
+    ends are the end of the file, not an outage; a gap inside the file still is one."""
+    op = personas.operation
+    add_days(op, START, 40, skip={20, 21, 22, 23})
+    firings = drift_evaluate(operation=op, through=day(60))
+    assert [(f.direction, f.opened_on) for f in firings if f.rule == "no_data"] == [
+        ("no_data", day(22))
+    ]
+    firings = drift_evaluate(operation=op, through=day(60), version=agreed.number)
+    assert [f.opened_on for f in firings if f.rule == "no_data"] == [day(22)]
 
 
 def test_running_twice_changes_nothing(
@@ -114,7 +128,7 @@ def test_alert_resolves_itself_once_back_in_range(personas, agreed):
     ]
     # Still one alert: resolution did not re-open anything.
     drift_evaluate(operation=op, through=day(49))
-    assert Alert.objects.filter(indicator="escalation_rate").count() == 1
+    assert Alert.objects.filter(indicator="escalation_rate", severity="breach").count() == 1
 
 
 def test_backtest_of_a_draft_reports_and_writes_nothing(personas, agreed):
@@ -141,14 +155,37 @@ def test_evaluate_json_prints_exactly_the_firings(personas, agreed, capsys):
     call_command("evaluate", op.slug, "--through", day(69).isoformat(), "--json")
     data = json.loads(capsys.readouterr().out)
     assert isinstance(data, list) and data
-    item = next(d for d in data if d["indicator"] == "escalation_rate")
-    assert set(item) == {"indicator", "rule", "direction", "opened_on", "value", "range"}
+    item = next(
+        d for d in data if d["indicator"] == "escalation_rate" and d["severity"] == "breach"
+    )
+    assert set(item) == {
+        "indicator",
+        "rule",
+        "direction",
+        "opened_on",
+        "value",
+        "range",
+        "severity",
+        "evidence",
+    }
     assert item["rule"] == "outside_range"
+    assert item["evidence"] is None
     assert item["direction"] == "below"
     assert date.fromisoformat(item["opened_on"]) > day(ONSET)
     assert item["range"] == [0.08, 0.25]
     assert 0 <= item["value"] < 0.08
     assert all(d["direction"] in {"below", "above", "change", "no_data", "mix"} for d in data)
+    assert {d["severity"] for d in data} == {"warning", "breach"}
+    # The warning came first (the fast EWMA), with its evidence.
+    warning = next(
+        d for d in data if d["indicator"] == "escalation_rate" and d["severity"] == "warning"
+    )
+    assert warning["opened_on"] < item["opened_on"]
+    assert (date.fromisoformat(warning["opened_on"]) - day(ONSET)).days <= 2
+    evidence = warning["evidence"]
+    assert evidence["baseline_rate"] == pytest.approx(0.17, abs=0.01)
+    assert evidence["current_rate"] < evidence["baseline_rate"]
+    assert evidence["statistic"] > evidence["limit"] > 0
 
 
 def test_evaluate_readable_table(personas, agreed, capsys):
@@ -184,7 +221,7 @@ def test_an_expired_snooze_opens_the_alert_again(personas, agreed):
     op = personas.operation
     add_days(op, START, 40, escalation=lambda i: 0.17 if i < 30 else 0.02)
     drift_evaluate(operation=op, through=day(39))
-    alert = Alert.objects.get(indicator="escalation_rate")
+    alert = Alert.objects.get(indicator="escalation_rate", severity="breach")
     alert_act(
         alert=alert,
         membership=membership(personas.facilitator, op),
@@ -205,7 +242,7 @@ def test_evaluating_an_earlier_day_leaves_later_alerts_alone(personas, agreed):
     add_days(op, START, 40, escalation=lambda i: 0.17 if i < 30 else 0.02)
     drift_evaluate(operation=op, through=day(39))
     drift_evaluate(operation=op, through=day(20))
-    assert Alert.objects.get(indicator="escalation_rate").state == "open"
+    assert Alert.objects.get(indicator="escalation_rate", severity="breach").state == "open"
 
 
 def test_a_no_data_trigger_counts_unknown_outcomes_as_missing(personas, agreed):
@@ -269,7 +306,9 @@ def test_two_episodes_between_evaluations_give_two_alerts(personas, agreed):
     drift_evaluate(operation=op, through=day(34))
     add_days(op, day(35), 25, escalation=lambda i: 0.02 if i + 35 in low else 0.17)
     drift_evaluate(operation=op, through=day(59))
-    alerts = Alert.objects.filter(indicator="escalation_rate").order_by("opened_on")
+    alerts = Alert.objects.filter(indicator="escalation_rate", severity="breach").order_by(
+        "opened_on"
+    )
     assert [(a.opened_on, a.state) for a in alerts] == [
         (day(32), "resolved"),
         (day(47), "open"),
