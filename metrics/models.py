@@ -41,7 +41,7 @@ class Conversation(models.Model):
         null=True,
         blank=True,
         help_text="The survey comment says the customer could not reach a person or was not "
-        "understood (metrics.detection.complaints); None without a comment.",
+        "understood (metrics.ingest.complaints); None without a comment.",
     )
     metadata = models.JSONField(default=dict, blank=True)
     created_by_run_id = models.BigIntegerField(null=True, blank=True)
@@ -460,7 +460,7 @@ class OperationNotificationSettings(models.Model):
 
 class SurveyPhrases(models.Model):
     """An organization's own "could not reach a person / not understood" phrases for survey
-    comments, by language, in the phrase syntax of metrics/detection/data/complaint_phrases.yaml,
+    comments, by language, in the phrase syntax of metrics/ingest/data/complaint_phrases.yaml,
     e.g. {"sv": ["fick aldrig prata med kundtjänst"]}."""
 
     organization = models.OneToOneField(

@@ -18,78 +18,24 @@ so "I never said I wanted to talk to a human" still counts. Quoted speech ("the 
 'speak to a manager'") counts. Treat the result as a signal to sample on, not as a verdict.
 """
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
 
+from accounts.phrases import NEGATION_WINDOW_WORDS, PhraseSet, compile_phrase, normalise
+
 DATA_FILE = Path(__file__).parent / "data" / "handoff_phrases.yaml"
-NEGATION_WINDOW_WORDS = 4
 CUSTOMER_ROLE = "customer"
-
-
-def normalise(text: str) -> str:
-    """Case-fold, strip accents, and keep only letters and digits separated by single spaces."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    without_marks = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]|_", " ", without_marks).split())
-
-
-def _word_pattern(word: str) -> str:
-    return re.escape(normalise(word.replace("_", " ")))
-
-
-def compile_phrase(phrase: str) -> re.Pattern[str]:
-    """Compile one phrase of the data-file syntax to a regex over normalised text.
-
-    Raises ValueError for an empty phrase or one that ends with an optional word.
-    """
-    tokens = phrase.split()
-    if not tokens:
-        raise ValueError("empty phrase")
-    parts: list[str] = []
-    for position, token in enumerate(tokens):
-        optional = token.endswith("?")
-        token = token.removesuffix("?")
-        if token.startswith("(") and token.endswith(")"):
-            alternatives = [a for a in token[1:-1].split("|") if normalise(a.replace("_", " "))]
-        else:
-            alternatives = [token]
-        if not alternatives or not all(_word_pattern(a) for a in alternatives):
-            raise ValueError(f"phrase {phrase!r}: word {position + 1} is empty after normalising")
-        group = "(?:" + "|".join(_word_pattern(a) for a in alternatives) + ")"
-        last = position == len(tokens) - 1
-        if optional and last:
-            raise ValueError(f"phrase {phrase!r}: the last word cannot be optional")
-        if last:
-            parts.append(group)
-        elif optional:
-            parts.append(f"(?:{group} )?")
-        else:
-            parts.append(f"{group} ")
-    return re.compile(r"(?<!\S)" + "".join(parts) + r"(?!\S)")
-
-
-class _Language:
-    def __init__(self, phrases: Iterable[str], negations: Iterable[str]) -> None:
-        self.phrases = [compile_phrase(p) for p in phrases]
-        self.negations = [compile_phrase(n) for n in negations]
-
-    def matches(self, normalised_text: str) -> bool:
-        for pattern in self.phrases:
-            for match in pattern.finditer(normalised_text):
-                # The window includes the match itself, so that a negation overlapping the
-                # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
-                start = match.start()
-                preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
-                before = preceding.split()[-NEGATION_WINDOW_WORDS:]
-                window = " ".join([*before, match.group()])
-                if not any(neg.search(window) for neg in self.negations):
-                    return True
-        return False
+__all__ = [
+    "NEGATION_WINDOW_WORDS",
+    "asked_for_human",
+    "compile_phrase",
+    "conversation_asked_for_human",
+    "languages",
+    "normalise",
+]
 
 
 @lru_cache(maxsize=1)
@@ -106,14 +52,14 @@ def _load() -> dict[str, dict[str, list[str]]]:
 
 
 @cache
-def _builtin(language: str) -> _Language:
+def _builtin(language: str) -> PhraseSet:
     entry = _load()[language]
-    return _Language(entry["phrases"], entry["negations"])
+    return PhraseSet(entry["phrases"], entry["negations"])
 
 
 @lru_cache(maxsize=256)
-def _extra(code: str, phrases: tuple[str, ...], negations: tuple[str, ...]) -> _Language:
-    return _Language(phrases, negations)
+def _extra(code: str, phrases: tuple[str, ...], negations: tuple[str, ...]) -> PhraseSet:
+    return PhraseSet(phrases, negations)
 
 
 def languages() -> list[str]:

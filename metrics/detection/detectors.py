@@ -482,8 +482,6 @@ def change_warning_episodes(
             base.rate, base.start, base.end, current, detector_name(lam), abs(stat), limit
         )
         way = direction or ("below" if stat < 0 else "above")
-        firing = Firing(
-            indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence
-        )
+        firing = Firing(indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence)
         episodes.append(Episode(firing, None if resolved is None else monitored[resolved].date))
     return episodes

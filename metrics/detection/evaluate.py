@@ -267,9 +267,7 @@ def episodes_find(
             alpha=context.alpha,
             rule=rule,
             severity=check.severity,
-            direction=(
-                "mix" if rule == detectors.CASE_MIX else (None if warning else "change")
-            ),
+            direction=("mix" if rule == detectors.CASE_MIX else (None if warning else "change")),
             lams=detectors.WARNING_LAMBDAS if warning else (detectors.FAST_LAMBDA,),
             trigger_range=check.trigger.range,
             through=through,

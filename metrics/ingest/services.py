@@ -55,8 +55,9 @@ from metrics.ingest.formats import (
     kind_infer,
     records_open,
 )
+from metrics.ingest.complaints import complaint_flag
 from metrics.ingest.transcripts import transcript_sink_for
-from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow, SurveyPhrases
 
 logger = logging.getLogger(__name__)
 
@@ -287,12 +288,13 @@ _STAGE_COLUMNS = [
     ("csat", "smallint"),
     ("topic", "varchar(200)"),
     ("survey_comment", "text"),
+    ("survey_complaint", "boolean"),
     ("metadata", "jsonb"),
 ]
 _VALUE_COLUMNS = [name for name, _ in _STAGE_COLUMNS if name != "conversation_id"]
 # Optional values left empty mean "not known (here)": they never erase a known value, so a file
 # sent again after a later one filled in resolved_first_contact changes nothing.
-_KEEP_IF_NULL = {"resolved_first_contact", "human_requested", "csat"}
+_KEEP_IF_NULL = {"resolved_first_contact", "human_requested", "csat", "survey_complaint"}
 _KEEP_IF_EMPTY = {"channel", "language", "topic", "survey_comment"}
 
 
@@ -308,6 +310,11 @@ class _ConversationIngester:
         self.distinct = "IS DISTINCT FROM" if self.postgres else "IS NOT"
         self.table = Conversation._meta.db_table
         self.transcripts = transcript_sink_for(self.operation)
+        self.complaint_phrases = (
+            SurveyPhrases.objects.filter(organization_id=self.operation.organization_id)
+            .values_list("extra_complaint_phrases", flat=True)
+            .first()
+        )
         # Every conversation_id this attempt has accepted, to catch conflicting duplicates
         # anywhere in the file without holding a million ids in memory.
         with connection.cursor() as cursor:
@@ -350,6 +357,7 @@ class _ConversationIngester:
                 continue
             # Redacted here, before anything is written; the raw text goes no further.
             messages = row.pop("messages", None)
+            row["survey_complaint"] = complaint_flag(row["survey_comment"], self.complaint_phrases)
             fingerprint = conversation_digest(row)
             earlier = rows.get(row["conversation_id"])
             if earlier is None:
@@ -487,6 +495,8 @@ def _aggregates_recompute(*, operation: Operation, dates: set[date], run_id: int
         "human_requested_known",
         "csat_sum",
         "csat_count",
+        "survey_comments",
+        "survey_complaints",
     ]
     ordered = sorted(dates)
     for start in range(0, len(ordered), AGGREGATE_DATES_BATCH):
@@ -503,6 +513,8 @@ def _aggregates_recompute(*, operation: Operation, dates: set[date], run_id: int
                 n_human_requested_known=Count("human_requested"),
                 n_csat_sum=Sum("csat", default=0),
                 n_csat_count=Count("csat"),
+                n_survey_comments=Count("survey_complaint"),
+                n_survey_complaints=Count("id", filter=Q(survey_complaint=True)),
             )
             .order_by()
         )

@@ -1,0 +1,78 @@
+"""Multilingual phrase matching over free text: the engine behind "asked for a human"
+(sampling.handoff_phrases) and "could not reach a person" (metrics.ingest.complaints).
+
+Text is normalised (case-folded, accents removed, punctuation turned into spaces) and phrases
+match whole words. The phrase syntax, word by word: ``word``; ``(a|b|c)`` one of the
+alternatives, ``_`` standing for a space inside one; ``word?`` or ``(a|b)?`` optional (not as
+the last word). A negation among the few words right before a match (or overlapping it)
+cancels that match.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+NEGATION_WINDOW_WORDS = 4
+
+
+def normalise(text: str) -> str:
+    """Case-fold, strip accents, and keep only letters and digits separated by single spaces."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    without_marks = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]|_", " ", without_marks).split())
+
+
+def _word_pattern(word: str) -> str:
+    return re.escape(normalise(word.replace("_", " ")))
+
+
+def compile_phrase(phrase: str) -> re.Pattern[str]:
+    """Compile one phrase of the data-file syntax to a regex over normalised text.
+
+    Raises ValueError for an empty phrase or one that ends with an optional word.
+    """
+    tokens = phrase.split()
+    if not tokens:
+        raise ValueError("empty phrase")
+    parts: list[str] = []
+    for position, token in enumerate(tokens):
+        optional = token.endswith("?")
+        token = token.removesuffix("?")
+        if token.startswith("(") and token.endswith(")"):
+            alternatives = [a for a in token[1:-1].split("|") if normalise(a.replace("_", " "))]
+        else:
+            alternatives = [token]
+        if not alternatives or not all(_word_pattern(a) for a in alternatives):
+            raise ValueError(f"phrase {phrase!r}: word {position + 1} is empty after normalising")
+        group = "(?:" + "|".join(_word_pattern(a) for a in alternatives) + ")"
+        last = position == len(tokens) - 1
+        if optional and last:
+            raise ValueError(f"phrase {phrase!r}: the last word cannot be optional")
+        if last:
+            parts.append(group)
+        elif optional:
+            parts.append(f"(?:{group} )?")
+        else:
+            parts.append(f"{group} ")
+    return re.compile(r"(?<!\S)" + "".join(parts) + r"(?!\S)")
+
+
+class PhraseSet:
+    """Compiled phrases of one language with its negations."""
+
+    def __init__(self, phrases: Iterable[str], negations: Iterable[str]) -> None:
+        self.phrases = [compile_phrase(p) for p in phrases]
+        self.negations = [compile_phrase(n) for n in negations]
+
+    def matches(self, normalised_text: str) -> bool:
+        for pattern in self.phrases:
+            for match in pattern.finditer(normalised_text):
+                # The window includes the match itself, so that a negation overlapping the
+                # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
+                start = match.start()
+                preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
+                before = preceding.split()[-NEGATION_WINDOW_WORDS:]
+                window = " ".join([*before, match.group()])
+                if not any(neg.search(window) for neg in self.negations):
+                    return True
+        return False

@@ -1,0 +1,86 @@
+"""Did the survey comment say the customer could not reach a person, or was not understood?
+
+The same multilingual phrase matching as "asked for a human" (accounts.phrases, the engine
+shared with sampling.handoff_phrases): phrase lists in ``data/complaint_phrases.yaml`` (en,
+sv, de, fr, es, nl, pt), an organization's own phrases added through ``SurveyPhrases``.
+Every language is tried whatever the conversation's language, because survey comments are
+often written in another one than the chat.
+
+Ingestion stores the verdict on the conversation (``survey_complaint``) and the daily counts
+(``survey_comments``, ``survey_complaints``), so the complaint rate is a daily series the
+warning tier watches like any other.
+
+Honest limitations: phrase matching, not understanding. Paraphrases not listed, misspellings
+and irony are missed; a comment quoting someone else ("my friend said she could not reach
+anyone") counts. Treat the rate as a signal with its interval, and read the comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache, lru_cache
+from pathlib import Path
+
+import yaml
+
+from accounts.phrases import PhraseSet, normalise
+
+DATA_FILE = Path(__file__).parent / "data" / "complaint_phrases.yaml"
+
+
+@lru_cache(maxsize=1)
+def _load() -> dict[str, dict[str, list[str]]]:
+    with DATA_FILE.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return {
+        language: {
+            "phrases": list(entry.get("phrases") or []),
+            "negations": list(entry.get("negations") or []),
+        }
+        for language, entry in data.items()
+    }
+
+
+@cache
+def _builtin(language: str) -> PhraseSet:
+    entry = _load()[language]
+    return PhraseSet(entry["phrases"], entry["negations"])
+
+
+@lru_cache(maxsize=256)
+def _extra(phrases: tuple[str, ...], negations: tuple[str, ...]) -> PhraseSet:
+    return PhraseSet(phrases, negations)
+
+
+def languages() -> list[str]:
+    """The languages with a built-in phrase list."""
+    return sorted(_load())
+
+
+def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None) -> bool:
+    """True if the survey comment ``text`` says the customer could not reach a person or was
+    not understood. ``extra_phrases`` maps a language code to the organization's own phrases
+    (data-file syntax; they use that language's negations)."""
+    normalised = normalise(text or "")
+    if not normalised:
+        return False
+    known = _load()
+    for code in languages():
+        if _builtin(code).matches(normalised):
+            return True
+    for code, phrases in (extra_phrases or {}).items():
+        if not phrases:
+            continue
+        negations = known[code]["negations"] if code in known else []
+        if _extra(tuple(phrases), tuple(negations)).matches(normalised):
+            return True
+    return False
+
+
+def complaint_flag(
+    comment: str, extra_phrases: Mapping[str, list[str]] | None = None
+) -> bool | None:
+    """The stored verdict: None without a comment, else whether it is a complaint."""
+    if not (comment or "").strip():
+        return None
+    return is_complaint(comment, extra_phrases)
