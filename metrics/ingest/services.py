@@ -44,6 +44,7 @@ from accounts.errors import StoplineError
 from accounts.redaction import redact
 from config.jobs import enqueue_on_commit
 from criteria.models import Operation
+from metrics.ingest.complaints import complaint_flag
 from metrics.ingest.formats import (
     FileRejected,
     Record,
@@ -55,7 +56,6 @@ from metrics.ingest.formats import (
     kind_infer,
     records_open,
 )
-from metrics.ingest.complaints import complaint_flag
 from metrics.ingest.transcripts import transcript_sink_for
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow, SurveyPhrases
 
