@@ -22,6 +22,7 @@ class AlertSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="version.number")
     range = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
+    evidence = serializers.SerializerMethodField()
 
     class Meta:
         model = Alert
@@ -29,10 +30,13 @@ class AlertSerializer(serializers.ModelSerializer):
             "id",
             "indicator",
             "rule",
+            "severity",
             "direction",
             "opened_on",
             "value",
             "range",
+            "evidence",
+            "warning",
             "state",
             "snooze_until",
             "snooze_reason",
@@ -43,6 +47,20 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_range(self, alert: Alert) -> dict:
         return {"min": alert.range_min, "max": alert.range_max}
+
+    def get_evidence(self, alert: Alert) -> dict | None:
+        """Baseline and current rate, the detector's statistic and limit (change detection)."""
+        if alert.statistic is None:
+            return None
+        return {
+            "baseline_rate": alert.baseline_rate,
+            "baseline_from": alert.baseline_start,
+            "baseline_to": alert.baseline_end,
+            "current_rate": alert.value,
+            "detector": alert.detector,
+            "statistic": alert.statistic,
+            "limit": alert.limit,
+        }
 
     def get_review(self, alert: Alert) -> int | None:
         try:
@@ -104,6 +122,9 @@ class AlertListView(ListAPIView):
             queryset = queryset.exclude(state=Alert.State.RESOLVED)
         elif state in Alert.State.values:
             queryset = queryset.filter(state=state)
+        severity = self.request.query_params.get("severity")
+        if severity in Alert.Severity.values:
+            queryset = queryset.filter(severity=severity)
         return queryset
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from django.db.models import F, QuerySet
 
 from criteria.models import Operation
-from metrics.models import Alert, AlertEvent, IngestionRun, RejectedRow, Review
+from metrics.models import Alert, AlertEvent, Conversation, IngestionRun, RejectedRow, Review
 
 
 def ingestion_runs_for_operation(operation: Operation) -> QuerySet[IngestionRun]:
@@ -34,7 +34,7 @@ def alerts_open(operation: Operation) -> QuerySet[Alert]:
     return (
         Alert.objects.filter(operation=operation)
         .exclude(state=Alert.State.RESOLVED)
-        .select_related("version", "review__owner")
+        .select_related("version", "review__owner", "warning")
         .order_by("-opened_on", "-id")
     )
 
@@ -42,7 +42,7 @@ def alerts_open(operation: Operation) -> QuerySet[Alert]:
 def alerts_history(operation: Operation) -> QuerySet[Alert]:
     return (
         Alert.objects.filter(operation=operation, state=Alert.State.RESOLVED)
-        .select_related("version", "review__owner")
+        .select_related("version", "review__owner", "warning")
         .order_by("-opened_on", "-id")
     )
 
@@ -50,7 +50,7 @@ def alerts_history(operation: Operation) -> QuerySet[Alert]:
 def alerts_for_operation(operation: Operation) -> QuerySet[Alert]:
     return (
         Alert.objects.filter(operation=operation)
-        .select_related("version", "review__owner")
+        .select_related("version", "review__owner", "warning")
         .order_by("-opened_on", "-id")
     )
 
@@ -64,4 +64,16 @@ def reviews_for_operation(operation: Operation) -> QuerySet[Review]:
         Review.objects.filter(alert__operation=operation)
         .select_related("alert", "owner", "decided_by", "draft_version")
         .order_by(F("decided_at").desc(nulls_first=True), "due_on", "id")
+    )
+
+
+def complaints_flagged(operation: Operation) -> QuerySet[Conversation]:
+    """Conversations whose survey comment was flagged as "could not reach a person / not
+    understood", newest first (the comments are redacted at ingest)."""
+    return (
+        Conversation.objects.filter(operation=operation, survey_complaint=True)
+        .only(
+            "conversation_id", "local_date", "language", "complexity", "escalated", "survey_comment"
+        )
+        .order_by("-local_date", "-id")
     )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:slug>/alerts/", views.alert_list, name="alert_list"),
     path("<slug:slug>/alerts/<int:alert_id>/", views.alert_detail, name="alert_detail"),
     path("<slug:slug>/reviews/", views.review_list, name="review_list"),
+    path("<slug:slug>/complaints/", views.complaint_list, name="complaint_list"),
     path(
         "<slug:slug>/reviews/<int:review_id>/decide/",
         views.review_decide_view,

@@ -39,6 +39,7 @@ from metrics.selectors import (
     alert_events,
     alerts_history,
     alerts_open,
+    complaints_flagged,
     ingestion_runs_for_operation,
     rejected_rows_csv_lines,
     rejected_rows_for_run,
@@ -228,6 +229,17 @@ def _alert_has_review(alert: Alert) -> bool:
         return alert.review is not None
     except Review.DoesNotExist:
         return False
+
+
+@login_required
+@require_GET
+def complaint_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The survey comments flagged as "could not reach a person / not understood"."""
+    operation, _ = operation_get_for_user(request.user, slug)
+    page = Paginator(complaints_flagged(operation), ALERTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "metrics/complaint_list.html", {"operation": operation, "page": page})
 
 
 @login_required

@@ -22,7 +22,7 @@ from accounts.models import Membership
 from criteria.models import IndicatorKey, IndicatorTarget, Operation
 from criteria.services import version_in_force
 from metrics.detection import indicators
-from metrics.models import WeeklyDigest
+from metrics.models import Alert, WeeklyDigest
 from metrics.weeks import week_label, week_start_of
 
 IN_RANGE = "in range"
@@ -99,6 +99,28 @@ def digest_lines(*, operation: Operation, week_start: date) -> list[DigestLine]:
     return lines
 
 
+def complaint_week(*, operation: Operation, week_start: date) -> indicators.Point | None:
+    """The week's survey complaint rate (pooled, with its Wilson interval); None without
+    survey comments that week."""
+    week_end = week_start + timedelta(days=6)
+    points = indicators.indicator_series(operation, start=week_start, end=week_end)[
+        "survey_complaints"
+    ]
+    return indicators.pooled(points, week_end, 7) if points else None
+
+
+def digest_alerts(*, operation: Operation, week_start: date) -> list[Alert]:
+    """Warnings and breaches opened during the week or still open at its end, both tiers."""
+    week_end = week_start + timedelta(days=6)
+    return list(
+        Alert.objects.filter(operation=operation, opened_on__lte=week_end)
+        .exclude(resolved_on__lt=week_start)
+        .exclude(state=Alert.State.RESOLVED, resolved_on__isnull=True)
+        .select_related("warning")
+        .order_by("severity", "-opened_on", "-id")
+    )
+
+
 def _recipients(operation: Operation) -> list[str]:
     emails = (
         Membership.objects.filter(
@@ -144,7 +166,13 @@ def weekly_digest_send(*, operation: Operation, week_start: date) -> WeeklyDiges
     base = settings.STOPLINE_BASE_URL.rstrip("/")
     out_of_range = [line for line in lines if line.status == OUT_OF_RANGE]
     no_data = [line for line in lines if line.status == NO_DATA]
+    alerts = digest_alerts(operation=operation, week_start=week_start)
+    complaints = complaint_week(operation=operation, week_start=week_start)
     context = {
+        "breaches": [a for a in alerts if not a.is_warning],
+        "warnings": [a for a in alerts if a.is_warning],
+        "complaints": complaints,
+        "complaints_url": base + reverse("metrics:complaint_list", args=[operation.slug]),
         "operation": operation,
         "lines": lines,
         "week_label": week_label(week_start),
@@ -180,7 +208,14 @@ def weekly_digest_send(*, operation: Operation, week_start: date) -> WeeklyDiges
     digest.status = WeeklyDigest.Status.SENT
     digest.sent_at = timezone.now()
     digest.recipients = len(messages)
-    digest.summary = {"lines": [line.as_dict() for line in lines]}
+    digest.summary = {
+        "lines": [line.as_dict() for line in lines],
+        "breaches": len(context["breaches"]),
+        "warnings": len(context["warnings"]),
+        "complaints": None
+        if complaints is None
+        else {"rate": complaints.rate, "lo": complaints.lo, "hi": complaints.hi, "n": complaints.n},
+    }
     digest.save(update_fields=["status", "sent_at", "recipients", "summary"])
     return digest
 

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 def alert_message(alert: Alert) -> str:
     what = {
-        "below": "fell below its range",
-        "above": "rose above its range",
+        "below": "fell below its baseline" if alert.is_warning else "fell below its range",
+        "above": "rose above its baseline" if alert.is_warning else "rose above its range",
         "change": "changed significantly",
         "no_data": "has no data",
         "mix": "shows a case-mix shift",
@@ -33,9 +33,12 @@ def alert_message(alert: Alert) -> str:
     url = settings.STOPLINE_BASE_URL.rstrip("/") + reverse(
         "metrics:alert_detail", args=[alert.operation.slug, alert.pk]
     )
+    tier = "Warning" if alert.is_warning else "Breach"
+    evidence = f" Evidence: {alert.evidence_display}." if alert.evidence_display else ""
     return (
-        f"[Stopline] {alert.operation.title}: {alert.indicator} {what} on {alert.opened_on} "
-        f"(value {alert.value_display}, range {alert.range_display}). {url}"
+        f"[Stopline] {tier} · {alert.operation.title}: {alert.indicator} {what} on "
+        f"{alert.opened_on} (value {alert.value_display}, range {alert.range_display}).{evidence} "
+        f"{url}"
     )
 
 

@@ -43,6 +43,10 @@ def alert_act(
     to_state = ACTIONS[action]
     note = note.strip()
     today = timezone.localdate()
+    if to_state == Alert.State.ACKNOWLEDGED and alert.is_warning and not note:
+        raise StoplineError(
+            "Say why the warning can be acknowledged.", fields={"reason": "required"}
+        )
     if to_state == Alert.State.SNOOZED:
         problems = {}
         if not note:

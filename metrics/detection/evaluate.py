@@ -295,7 +295,36 @@ def evaluation_find(
     checks = checks_for_version(version, context)
     checks.sort(key=lambda c: c.severity != detectors.WARNING)
     found = [(c, episodes_find(c, series, through, operation.go_live, context)) for c in checks]
-    return context, found
+    return context, _one_story_per_family(found)
+
+
+def _one_story_per_family(
+    found: list[tuple[Check, list[Episode]]],
+) -> list[tuple[Check, list[Episode]]]:
+    """A collapse of the escalation rate shows in the total and in both segments: one warning,
+    not three. A warning on a series of a family (an indicator and its segments) that opens
+    while another of the family is open is dropped; the first one tells the story."""
+    kept: dict[str, list[Episode]] = {}
+    candidates = sorted(
+        (
+            (e.firing.opened_on, i, e)
+            for i, (c, episodes) in enumerate(found)
+            if c.severity == detectors.WARNING
+            for e in episodes
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    keep: set[int] = set()
+    for opened, _, episode in candidates:
+        stories = kept.setdefault(family(episode.firing.indicator), [])
+        if any(s.resolved_on is None or s.resolved_on >= opened for s in stories):
+            continue
+        stories.append(episode)
+        keep.add(id(episode))
+    return [
+        (c, episodes if c.severity != detectors.WARNING else [e for e in episodes if id(e) in keep])
+        for c, episodes in found
+    ]
 
 
 def backtest_count(

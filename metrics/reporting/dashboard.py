@@ -17,8 +17,9 @@ from criteria.formatting import percent, range_text
 from criteria.models import CriteriaVersion, IndicatorTarget, Operation
 from criteria.services import version_in_force
 from metrics.detection import indicators
+from metrics.detection.evaluate import BaselineWindow, baseline_window, family
 from metrics.detection.indicators import Point, rate_point
-from metrics.models import Alert, Review, WeeklyReviewScore
+from metrics.models import Alert, DailyAggregate, Review, WeeklyReviewScore
 from metrics.reporting.charts import day_label, indicator_chart_svg
 
 PERIODS = (28, 90, 365)
@@ -37,9 +38,16 @@ PANELS = [
     ("review_score", "Review score", "sampled transcripts rated acceptable, per week"),
     ("human_requested", "Human requested", "customers who asked for a person"),
     ("complex_share", "Complex share", "complex conversations among all (the case mix)"),
+    (
+        "survey_complaints",
+        "Survey complaints",
+        "survey comments saying the customer could not reach a person or was not understood",
+    ),
 ]
 LABELS = {key: label for key, label, _ in PANELS} | {
     "fcr_blended": "FCR blended",
+    "escalation_rate_simple": "Escalation rate (simple)",
+    "escalation_rate_complex": "Escalation rate (complex)",
     "conversations": "Daily data feed",
 }
 FEED_INDICATOR = "conversations"
@@ -305,6 +313,11 @@ class Dashboard:
     handoff_chart: str
     open_alerts: list[AlertRow]
     open_reviews: list[ReviewRow]
+    baseline: BaselineWindow | None = None
+
+    @property
+    def open_warnings(self) -> int:
+        return sum(1 for row in self.open_alerts if row.alert.is_warning)
 
     @property
     def last_data_day(self) -> date | None:
@@ -348,7 +361,7 @@ def _alerts_and_reviews(
     alerts = list(
         Alert.objects.filter(operation=operation)
         .filter(Q(opened_on__gte=start) | ~Q(state=Alert.State.RESOLVED))
-        .select_related("review__owner")
+        .select_related("review__owner", "warning")
         .order_by("-opened_on", "-id")
     )
     open_alerts = [
@@ -394,7 +407,8 @@ def dashboard_get(
         markers = [
             (a.opened_on, _alert_label(a))
             for a in marked
-            if a.indicator == key or (a.indicator == FEED_INDICATOR and key not in WEEKLY_KEYS)
+            if family(a.indicator) == key
+            or (a.indicator == FEED_INDICATOR and key not in WEEKLY_KEYS)
         ]
         pooled_days = (
             target.window_days
@@ -476,11 +490,26 @@ def dashboard_get(
         handoff_chart=handoff_chart,
         open_alerts=open_alerts,
         open_reviews=open_reviews,
+        baseline=baseline_in_use(operation, version),
     )
 
 
 def _alert_label(alert: Alert) -> str:
-    return f"{LABELS.get(alert.indicator, alert.indicator)}: {alert.get_direction_display()}"
+    label = f"{LABELS.get(alert.indicator, alert.indicator)}: {alert.get_direction_display()}"
+    return f"{label} (warning)" if alert.is_warning else label
+
+
+def baseline_in_use(operation: Operation, version: CriteriaVersion | None) -> BaselineWindow | None:
+    """Which days change detection takes as normal, and why (two queries)."""
+    if version is None:
+        return None
+    days = list(
+        DailyAggregate.objects.filter(operation=operation)
+        .values_list("date", flat=True)
+        .distinct()
+        .order_by("date")
+    )
+    return baseline_window(operation, version, days)
 
 
 def weekly_points(points: list[Point], *, end: date, weeks: int = 12) -> list[Point]:

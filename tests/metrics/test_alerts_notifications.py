@@ -63,12 +63,17 @@ def test_webhook_and_email_after_commit(
 ):
     handler, url = hook
     _collapse(personas, url, django_capture_on_commit_callbacks)
-    assert len(handler.received) == 1
+    # The early warning first (with its evidence), then the breach of the agreed range.
+    assert len(handler.received) == 2
     content_type, body = handler.received[0]
     assert content_type == "application/json"
     assert set(body) == {"text"}
-    assert "escalation_rate fell below its range" in body["text"]
-    webhook = NotificationAttempt.objects.get(channel="webhook")
+    assert body["text"].startswith("[Stopline] Warning")
+    assert "escalation_rate fell below its baseline" in body["text"]
+    assert "Evidence: baseline 17" in body["text"] and "beyond limit" in body["text"]
+    assert "[Stopline] Breach" in handler.received[1][1]["text"]
+    assert "escalation_rate fell below its range" in handler.received[1][1]["text"]
+    webhook = NotificationAttempt.objects.get(channel="webhook", alert__severity="breach")
     assert (webhook.status, webhook.attempt, webhook.response) == ("sent", 1, "HTTP 200")
     emails = NotificationAttempt.objects.filter(channel="email")
     assert set(emails.values_list("status", flat=True)) == {"sent"}
@@ -90,13 +95,13 @@ def test_a_failing_webhook_is_retried_and_every_attempt_logged(
     handler.status = 500
     _collapse(personas, url, django_capture_on_commit_callbacks)
     attempts = list(
-        NotificationAttempt.objects.filter(channel="webhook").values_list(
+        NotificationAttempt.objects.filter(channel="webhook", alert__severity="breach").values_list(
             "attempt", "status", "response"
         )
     )
     assert [(a, s) for a, s, _ in attempts] == [(1, "failed"), (2, "failed"), (3, "failed")]
     assert "500" in attempts[0][2]
-    assert len(handler.received) == 3
+    assert len(handler.received) == 6  # the warning and the breach, three tries each
 
 
 def test_nothing_is_sent_before_commit(personas, hook, django_capture_on_commit_callbacks):
@@ -111,6 +116,6 @@ def test_an_attempt_is_delivered_once(personas, hook, django_capture_on_commit_c
 
     handler, url = hook
     _collapse(personas, url, django_capture_on_commit_callbacks)
-    webhook = NotificationAttempt.objects.get(channel="webhook")
+    webhook = NotificationAttempt.objects.get(channel="webhook", alert__severity="breach")
     notification_send.delay(webhook.pk)  # a redelivered task
-    assert len(handler.received) == 1
+    assert len(handler.received) == 2  # the warning's and the breach's, each once

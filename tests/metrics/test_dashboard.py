@@ -59,7 +59,7 @@ def test_charts_show_the_agreed_band_and_every_day(agreed, client):
     client.force_login(agreed.member)
     response = client.get(url(agreed.operation, days=28))
     html = response.content.decode()
-    assert html.count("<svg") == 7  # six indicators and the missed handoffs
+    assert html.count("<svg") == 8  # seven indicators and the missed handoffs
     assert 'class="band"' in html
     # 28 days of escalation points in the escalation chart.
     escalation_svg = html.split('id="panel-escalation_rate"')[1].split("</svg>")[0]
@@ -112,7 +112,7 @@ def test_low_escalations_without_review_data_are_flagged_as_unverified(agreed, c
 def test_no_data_shows_empty_charts_and_no_data_status(agreed, client):
     client.force_login(agreed.viewer)
     html = client.get(url(agreed.operation)).content.decode()
-    assert html.count("No data in this period") == 7
+    assert html.count("No data in this period") == 8
     assert "no data" in html
 
 

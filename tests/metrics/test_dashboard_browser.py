@@ -19,7 +19,7 @@ def test_charts_render_and_the_period_changes(browser, live_server, personas):  
 
     assert "Warning: escalations down, missed handoffs up" in page.inner_text("#handoff-warning")
     charts = page.locator("svg.chart")
-    assert charts.count() == 7
+    assert charts.count() == 8
     escalation = page.locator("#panel-escalation_rate svg.chart").first
     box = escalation.bounding_box()
     assert box["width"] > 300 and box["height"] > 90

@@ -140,6 +140,8 @@ def test_firing_serialises_as_the_evaluate_json():
         "opened_on": "2025-03-05",
         "value": 0.012346,
         "range": [0.08, None],
+        "severity": "breach",
+        "evidence": None,
     }
 
 

@@ -47,7 +47,7 @@ def test_the_daily_job_fans_out_to_agreed_operations_only(personas, celery_eager
     seed(personas)
     sent = drift_evaluate_all.delay().get()
     assert len(sent) == 1  # the rival operation has no agreed criteria
-    alert = Alert.objects.get(indicator="escalation_rate")
+    alert = Alert.objects.get(indicator="escalation_rate", severity="breach")
     assert alert.operation == personas.operation and alert.direction == "below"
     before = state()
     drift_evaluate_all.delay().get()
