@@ -353,6 +353,13 @@ class Alert(models.Model):
         return self.severity == self.Severity.WARNING
 
     @property
+    def direction_display(self) -> str:
+        """ "Below the baseline" for a warning, "Below the range" for a breach."""
+        if self.is_warning and self.direction in (self.Direction.BELOW, self.Direction.ABOVE):
+            return f"{self.direction.title()} the baseline"
+        return self.get_direction_display()
+
+    @property
     def evidence_display(self) -> str:
         """Baseline → current rate, the detector's statistic against its limit; "" if none."""
         if self.statistic is None or self.limit is None:

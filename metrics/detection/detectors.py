@@ -377,6 +377,9 @@ def resolved_on(
 FAST_LAMBDA = 0.25
 SLOW_LAMBDA = 0.05
 WARNING_LAMBDAS = (FAST_LAMBDA, SLOW_LAMBDA)
+# The fast detector gets the larger share of the budget: a collapse must be seen within two
+# days, while a slow decay accumulates evidence for weeks and loses little to a wider limit.
+BUDGET_SHARES = (0.65, 0.35)
 
 
 def detector_name(lam: float) -> str:
@@ -435,10 +438,10 @@ def _ewma_episodes(
 
 def change_warning_episodes(
     indicator: str,
-    days: Iterable[DayObs],
+    days: Sequence[DayObs],
     base: FittedBaseline,
     *,
-    alpha: float,
+    alphas: dict[float, float],
     rule: str = CHANGE_DETECTED,
     severity: str = WARNING,
     direction: str | None = None,
@@ -446,22 +449,22 @@ def change_warning_episodes(
     trigger_range: tuple[float | None, float | None] = (None, None),
     through: date | None = None,
 ) -> list[Episode]:
-    """Episodes of the calibrated EWMA detectors on the days after the baseline.
+    """Episodes of the calibrated EWMA detectors on the days after the baseline (``days``
+    sorted, one per date, with data: as indicator series are).
 
     Each detector's limit is the one its yearly in-control maximum exceeds with probability
-    ``alpha`` (its share of the operation's budget). The detectors' episodes are merged: one
+    ``alphas[λ]`` (its share of the operation's budget). The detectors' episodes are merged: one
     story per overlap, told by the detector that fired first. ``direction`` None reports
     "below"/"above" by the sign of the statistic.
     """
-    monitored = [d for d in _merge(days, None, through) if d.date > base.end]
+    monitored = [d for d in days if d.date > base.end and (through is None or d.date <= through)]
     if not monitored:
         return []
     zs = [base.fitted.standardise(d.date.weekday(), d.successes, d.n) for d in monitored]
     counts = {d.date: (d.successes, d.n) for d in monitored}
-    maxima = stats.yearly_maxima(base.key, tuple(WARNING_LAMBDAS))
     found: list[tuple[int, int | None, float, float, float]] = []
     for lam in lams:
-        limit = stats.limit_for(maxima[lam], alpha)
+        limit = stats.warning_limit(base.key, lam, alphas[lam], WARNING_LAMBDAS)
         for opened, resolved, stat in _ewma_episodes(zs, lam, limit):
             found.append((opened, resolved, stat, lam, limit))
     found.sort(key=lambda f: (f[0], f[1] is None, f[1] or 0))

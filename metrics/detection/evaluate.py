@@ -4,7 +4,7 @@ turns the episodes into alerts; a backtest (``backtest_count``) only counts them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,14 +78,21 @@ class BaselineWindow:
 @dataclass(frozen=True)
 class Context:
     """What change detection needs beyond one series: the baseline window, each series'
-    fitted baseline, and each detector's share ``alpha`` of the operation's budget."""
+    fitted baseline, and each detector's share of the operation's budget."""
 
     window: BaselineWindow | None
     baselines: dict[str, detectors.FittedBaseline]
-    alpha: float
+    alphas: dict[float, float]  # per EWMA λ: each series' detector's yearly alarm probability
     budget: float
     data_end: date | None
     live: bool
+    _days: dict[str, list[detectors.DayObs]] = field(default_factory=dict)
+
+    def days(self, series: dict[str, list[Point]], key: str) -> list[detectors.DayObs]:
+        """The series in the detectors' shape, converted once per evaluation."""
+        if key not in self._days:
+            self._days[key] = to_day_obs(series[key])
+        return self._days[key]
 
 
 def local_yesterday(operation: Operation) -> date:
@@ -176,13 +183,26 @@ def detection_context(
     live: bool,
     budget: float | None = None,
 ) -> Context:
-    """Fit the baseline of every watched series over one window and split the operation's
-    budget: with m detectors watching, each gets α = μ/m, μ the Poisson mean that keeps an
-    in-control year within the budget 19 times out of 20 (Bonferroni over the series)."""
+    """The context of an operation's evaluation: its baseline window (baseline_window) and
+    its false-warning budget (warning_budget), fitted over the series (context_build)."""
     if budget is None:
         budget = warning_budget(operation)[0]
-    feed = [p.day for p in series[FEED_INDICATOR]]
-    window = baseline_window(operation, version, feed)
+    window = baseline_window(operation, version, [p.day for p in series[FEED_INDICATOR]])
+    return context_build(series, window, budget=budget, live=live)
+
+
+def context_build(
+    series: dict[str, list[Point]],
+    window: BaselineWindow | None,
+    *,
+    budget: float = DEFAULT_WARNING_BUDGET,
+    live: bool = True,
+) -> Context:
+    """Fit the baseline of every watched series over one window and split the budget: with m
+    detectors watching, each gets α = μ/m, μ the Poisson mean that keeps an in-control year
+    within the budget (stats.poisson_mean_for), shared between the fast and the slow detector
+    (detectors.BUDGET_SHARES) and then equally between the series (Bonferroni). Pure."""
+    feed = [p.day for p in series.get(FEED_INDICATOR, [])]
     baselines: dict[str, detectors.FittedBaseline] = {}
     if window is not None:
         for key in WARNING_SERIES:
@@ -192,9 +212,28 @@ def detection_context(
             fitted = detectors.baseline_fit(days)
             if fitted is not None:
                 baselines[key] = fitted
-    m = max(1, len(baselines) * len(detectors.WARNING_LAMBDAS))
-    alpha = min(0.5, stats.poisson_mean_for(budget) / m)
-    return Context(window, baselines, alpha, budget, feed[-1] if feed else None, live)
+    mu = stats.poisson_mean_for(budget)
+    series_count = max(1, len(baselines))
+    alphas = {
+        lam: min(0.5, mu * share / series_count)
+        for lam, share in zip(detectors.WARNING_LAMBDAS, detectors.BUDGET_SHARES, strict=True)
+    }
+    return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live)
+
+
+def warning_checks(
+    context: Context, targets: dict[str, IndicatorTarget] | None = None
+) -> list[Check]:
+    """One warning check per watched series that has a baseline; ``targets`` (by key) give
+    the owner and recipients of a warning on that indicator or one of its segments."""
+    checks = []
+    for key in WARNING_SERIES:
+        if key not in context.baselines:
+            continue
+        rule = detectors.CASE_MIX if key == CASE_MIX_INDICATOR else detectors.CHANGE_DETECTED
+        target = (targets or {}).get(family(key))
+        checks.append(Check(key, key, Trigger(rule=rule), target, detectors.WARNING))
+    return checks
 
 
 def checks_for_version(version: CriteriaVersion, context: Context | None = None) -> list[Check]:
@@ -224,13 +263,7 @@ def checks_for_version(version: CriteriaVersion, context: Context | None = None)
         )
     )
     if context is not None:
-        for key in WARNING_SERIES:
-            if key not in context.baselines:
-                continue
-            rule = detectors.CASE_MIX if key == CASE_MIX_INDICATOR else detectors.CHANGE_DETECTED
-            checks.append(
-                Check(key, key, Trigger(rule=rule), targets.get(family(key)), detectors.WARNING)
-            )
+        checks += warning_checks(context, targets)
     return checks
 
 
@@ -250,7 +283,7 @@ def episodes_find(
     backtest over a file that ended is not an outage. Without a context (or for the weekly
     review score) change detection keeps its own baseline: the pilot, else the first
     STOPLINE_BASELINE_DAYS days with data."""
-    days = to_day_obs(series[check.series])
+    days = context.days(series, check.series) if context else to_day_obs(series[check.series])
     rule = check.trigger.rule
     if rule == detectors.NO_DATA and check.series == "review_score":
         return []  # weekly: a day without a verdict is normal
@@ -264,7 +297,7 @@ def episodes_find(
             check.indicator,
             days,
             context.baselines[check.series],
-            alpha=context.alpha,
+            alphas=context.alphas,
             rule=rule,
             severity=check.severity,
             direction=("mix" if rule == detectors.CASE_MIX else (None if warning else "change")),
@@ -293,9 +326,21 @@ def evaluation_find(
     """Both tiers over the series: every check with its episodes, warnings first."""
     context = detection_context(operation, version, series, live=live)
     checks = checks_for_version(version, context)
-    checks.sort(key=lambda c: c.severity != detectors.WARNING)
-    found = [(c, episodes_find(c, series, through, operation.go_live, context)) for c in checks]
-    return context, _one_story_per_family(found)
+    return context, episodes_all(checks, series, through, context, go_live=operation.go_live)
+
+
+def episodes_all(
+    checks: list[Check],
+    series: dict[str, list[Point]],
+    through: date,
+    context: Context,
+    *,
+    go_live: date | None = None,
+) -> list[tuple[Check, list[Episode]]]:
+    """Every check's episodes, warnings first, one warning story per family. Pure."""
+    checks = sorted(checks, key=lambda c: c.severity != detectors.WARNING)
+    found = [(c, episodes_find(c, series, through, go_live, context)) for c in checks]
+    return _one_story_per_family(found)
 
 
 def _one_story_per_family(

@@ -151,6 +151,11 @@ def daily_counts(
     return [DayCounts(day=d, **acc) for d, acc in by_day.items()]
 
 
+def day_points(c: DayCounts) -> dict[str, Point]:
+    """Every daily indicator of one day's counts (rates without data have n = 0)."""
+    return _day_points(c)
+
+
 def _day_points(c: DayCounts) -> dict[str, Point]:
     n = c.conversations
     d = c.day

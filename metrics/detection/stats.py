@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 Z95 = 1.959963984540054  # two-sided 95 %
 WEEKDAYS = 7
@@ -295,6 +296,21 @@ def tau2_draw(baseline: Baseline, rng: random.Random) -> float:
     if not baseline.terms or baseline.dof <= 0:
         return baseline.tau2
     q = rng.gammavariate(baseline.dof / 2, 2) * len(baseline.terms) / baseline.dof
+    return tau2_solve(baseline, q)
+
+
+def tau2_upper(baseline: Baseline, z: float = 1.2816) -> float:
+    """An upper confidence bound of τ² (one-sided 90 % for z = 1.2816): the pivot of
+    :func:`tau2_draw` at the lower χ² quantile (Wilson–Hilferty approximation)."""
+    if not baseline.terms or baseline.dof <= 0:
+        return baseline.tau2
+    k = baseline.dof
+    chi2 = k * max(0.0, 1 - 2 / (9 * k) - z * math.sqrt(2 / (9 * k))) ** 3
+    return tau2_solve(baseline, chi2 * len(baseline.terms) / k)
+
+
+def tau2_solve(baseline: Baseline, q: float) -> float:
+    """The τ² at which Q(τ²) = Σ d_i² / (b_i + τ²·a_i) equals ``q`` (0 if Q(0) ≤ q)."""
 
     def big_q(t2: float) -> float:
         return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
@@ -539,7 +555,7 @@ def _calibrate_cached(
 
 BASELINE_DAY_GRID = (14, 21, 28, 42, 56)
 COUNT_GRID = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0)
-RHO_GRID = (0.0, 0.3, 0.6, 0.85)
+RHO_GRID = (0.0, 0.3, 0.6, 0.85, 0.95)
 _CANONICAL_N = 2000
 _CANONICAL_VOLUME = (1.15, 1.1, 1.05, 1.0, 0.95, 0.75, 0.6)
 
@@ -550,8 +566,10 @@ def grid_floor(value: float, grid: Sequence[float]) -> float:
     return below[-1] if below else grid[0]
 
 
-def grid_nearest(value: float, grid: Sequence[float]) -> float:
-    return min(grid, key=lambda g: abs(g - value))
+def grid_ceiling(value: float, grid: Sequence[float]) -> float:
+    """The smallest grid value ≥ ``value`` (the largest one above the grid)."""
+    above = [g for g in grid if g >= value]
+    return above[0] if above else grid[-1]
 
 
 @dataclass(frozen=True)
@@ -564,19 +582,21 @@ class WarningKey:
 
     @classmethod
     def for_baseline(cls, baseline: Baseline) -> WarningKey:
-        """Round a fitted baseline onto the grid: days and count down (the conservative way),
-        ρ to the nearest."""
+        """Round a fitted baseline onto the grid the conservative way: days and count down,
+        ρ up from an upper confidence bound of τ² (a short baseline that happened to look
+        calm must not choose the table of a calm operation)."""
         volumes = [n for w in baseline.weekdays for n in baseline.volumes[w]]
         mean_n = sum(volumes) / len(volumes)
         rates = [baseline.rates[w] for w in baseline.weekdays]
         p = sum(rates) / len(rates)
         count = mean_n * min(p, 1 - p)
         binomial = p * (1 - p) / mean_n
-        rho = baseline.tau2 / (baseline.tau2 + binomial) if baseline.tau2 + binomial > 0 else 0.0
+        tau2 = tau2_upper(baseline)
+        rho = tau2 / (tau2 + binomial) if tau2 + binomial > 0 else 0.0
         return cls(
             baseline_days=int(grid_floor(baseline.days, BASELINE_DAY_GRID)),
             count=grid_floor(count, COUNT_GRID),
-            rho=grid_nearest(rho, RHO_GRID),
+            rho=grid_ceiling(rho, RHO_GRID),
         )
 
 
@@ -636,7 +656,7 @@ def limit_for(maxima: Sequence[float], alpha: float) -> float:
     return x0 + beta * math.log(a0 / alpha)
 
 
-def poisson_mean_for(budget: float, confidence: float = 0.95) -> float:
+def poisson_mean_for(budget: float, confidence: float = 0.985) -> float:
     """The mean μ of false warnings a year such that P(N > ⌊budget⌋) = 1 − ``confidence`` for
     N ~ Poisson(μ): a budget of "at most 2 a year" is then kept in 19 years out of 20
     (μ ≈ 0.82), rather than only on average."""
@@ -657,3 +677,50 @@ def poisson_mean_for(budget: float, confidence: float = 0.95) -> float:
         else:
             lo = mid
     return lo
+
+
+# The table of warning limits shipped with the code (python -m metrics.detection.warning_table
+# writes it), so that no operation pays for a simulation at evaluation time: per canonical key
+# and λ, the limit at each false-alarm probability of ALPHA_GRID. Keys missing from the file
+# (other λ, an edited grid) are simulated on demand and cached.
+ALPHA_GRID = (
+    0.5, 0.3, 0.2, 0.1, 0.07, 0.05, 0.03, 0.02, 0.015, 0.01, 0.007, 0.005, 0.003, 0.002,
+    0.001, 0.0005,
+)  # fmt: skip
+TABLE_FILE = Path(__file__).parent / "data" / "warning_limits.json"
+
+
+def table_key(key: WarningKey, lam: float) -> str:
+    return f"{key.baseline_days}|{key.count:g}|{key.rho:g}|{lam:g}"
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, list[float]]:
+    if not TABLE_FILE.exists():
+        return {}
+    import json
+
+    with TABLE_FILE.open(encoding="utf-8") as handle:
+        return json.load(handle)["limits"]
+
+
+def table_row(key: WarningKey, lam: float, lams: tuple[float, ...]) -> list[float]:
+    """The limits of ALPHA_GRID for one key and λ (simulated with ``lams`` when missing)."""
+    row = _table().get(table_key(key, lam))
+    if row is not None:
+        return row
+    maxima = yearly_maxima(key, lams)[lam]
+    return [limit_for(maxima, a) for a in ALPHA_GRID]
+
+
+def warning_limit(key: WarningKey, lam: float, alpha: float, lams: tuple[float, ...]) -> float:
+    """The EWMA limit for a yearly false-alarm probability ``alpha``: interpolated in log α
+    between the grid's limits (linear extrapolation beyond its ends)."""
+    row = table_row(key, lam, lams)
+    x = math.log(alpha)
+    xs = [math.log(a) for a in ALPHA_GRID]
+    i = 0
+    while i < len(xs) - 2 and x < xs[i + 1]:
+        i += 1
+    x0, x1, y0, y1 = xs[i], xs[i + 1], row[i], row[i + 1]
+    return max(0.5, y0 + (y1 - y0) * (x - x0) / (x1 - x0))

@@ -495,7 +495,7 @@ def dashboard_get(
 
 
 def _alert_label(alert: Alert) -> str:
-    label = f"{LABELS.get(alert.indicator, alert.indicator)}: {alert.get_direction_display()}"
+    label = f"{LABELS.get(alert.indicator, alert.indicator)}: {alert.direction_display}"
     return f"{label} (warning)" if alert.is_warning else label
 
 

@@ -1,0 +1,112 @@
+"""The warning tier on whole simulated operations (every series, both segments), with the
+criteria the way a workshop writes them: escalation outside_range 8–25 % for_days 3, complex
+FCR change_detected. Scenario generators of bench.operation, several seeds each; no database.
+"""
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from bench.operation import (
+    START,
+    Scenario,
+    decay,
+    first_alert,
+    ramp,
+    run_tiers,
+    simulate_operation,
+    stories,
+)
+from metrics.detection import stats
+from metrics.detection.detectors import WARNING, WARNING_LAMBDAS
+from metrics.detection.evaluate import context_build, family
+
+ONSET = 28 + 60
+SEEDS = range(6)
+
+
+def alerted_after(series, indicator: str) -> int | None:
+    """Days from onset to an alert on the indicator's family; 0 when one was open already."""
+    episodes = run_tiers(series)
+    onset = START + timedelta(days=ONSET)
+    for e in episodes:
+        f = e.firing
+        still_open = e.resolved_on is None or e.resolved_on >= onset
+        if family(f.indicator) == indicator and f.opened_on < onset and still_open:
+            return 0
+    return first_alert(episodes, (indicator,), onset)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_escalation_collapse_is_alerted_within_two_days(seed):
+    scenario = Scenario(escalation=ramp(ONSET, 7, 0.17, 0.01))
+    series = simulate_operation(random.Random(100 + seed), ONSET + 14, scenario)
+    delay = alerted_after(series, "escalation_rate")
+    assert delay is not None and delay <= 2
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_slow_complex_fcr_decay_is_flagged_within_six_days_and_simple_fcr_stays_quiet(seed):
+    # Complex FCR slides from 62 % towards 45 % over weeks (a few points a week at first).
+    scenario = Scenario(fcr_complex=decay(ONSET, 0.62, 0.45, 10))
+    series = simulate_operation(random.Random(200 + seed), ONSET + 30, scenario)
+    delay = alerted_after(series, "fcr_complex")
+    assert delay is not None and delay <= 6
+    assert not [e for e in run_tiers(series) if e.firing.indicator == "fcr_simple"]
+
+
+@pytest.mark.parametrize("volume", [2000, 60])
+@pytest.mark.parametrize("seed", range(3))
+def test_an_in_control_year_raises_at_most_two_alerts(volume, seed):
+    series = simulate_operation(random.Random(300 + seed), 28 + 365, Scenario(volume=volume))
+    assert len(stories(run_tiers(series))) <= 2
+
+
+def test_low_volume_does_not_turn_into_a_stream_of_mix_warnings():
+    mix = 0
+    for seed in range(4):
+        series = simulate_operation(random.Random(400 + seed), 28 + 365, Scenario(volume=60))
+        mix += sum(1 for e in run_tiers(series) if e.firing.rule == "case_mix")
+    assert mix <= 1
+
+
+def test_the_budget_is_split_over_every_watched_series():
+    series = simulate_operation(random.Random(1), 60, Scenario())
+    from bench.operation import first_days
+
+    context = context_build(series, first_days(series), budget=2.0)
+    assert len(context.baselines) == 8  # escalation ×3, FCR ×2, human, case mix, complaints
+    mu = stats.poisson_mean_for(2.0)
+    assert sum(context.alphas.values()) * len(context.baselines) == pytest.approx(mu)
+    looser = context_build(series, first_days(series), budget=6.0)
+    assert all(looser.alphas[lam] > context.alphas[lam] for lam in WARNING_LAMBDAS)
+
+
+def test_a_warning_carries_its_evidence():
+    scenario = Scenario(escalation=ramp(ONSET, 7, 0.17, 0.01))
+    series = simulate_operation(random.Random(7), ONSET + 10, scenario)
+    warning = next(e.firing for e in run_tiers(series) if e.firing.severity == WARNING)
+    evidence = warning.evidence
+    assert warning.direction == "below"
+    assert evidence.baseline_rate == pytest.approx(0.17, abs=0.01)
+    assert evidence.current_rate < evidence.baseline_rate
+    assert evidence.statistic > evidence.limit > 2
+    assert warning.as_dict()["severity"] == "warning"
+    assert warning.as_dict()["evidence"]["baseline_from"] == START.isoformat()
+
+
+def test_poisson_budget_is_kept_nineteen_years_in_twenty_or_better():
+    mu = stats.poisson_mean_for(2.0)
+    assert 0.3 < mu < 0.82
+    assert stats.poisson_mean_for(0.5) < stats.poisson_mean_for(1) < mu
+
+
+def test_the_shipped_limit_table_matches_the_simulation():
+    key = stats.WarningKey(28, 100.0, 0.6)
+    lam = WARNING_LAMBDAS[0]
+    assert stats.table_key(key, lam) in stats._table()
+    simulated = stats.limit_for(stats.yearly_maxima(key, WARNING_LAMBDAS)[lam], 0.05)
+    assert stats.warning_limit(key, lam, 0.05, WARNING_LAMBDAS) == pytest.approx(
+        simulated, abs=0.01
+    )
