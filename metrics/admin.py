@@ -9,6 +9,7 @@ from metrics.models import (
     OperationNotificationSettings,
     RejectedRow,
     Review,
+    SurveyPhrases,
 )
 
 
@@ -60,8 +61,8 @@ class RejectedRowAdmin(admin.ModelAdmin):
 class AlertAdmin(admin.ModelAdmin):
     """Read-only: alerts change state through the services, which keep the history."""
 
-    list_display = ["operation", "indicator", "rule", "direction", "opened_on", "state"]
-    list_filter = ["state", "direction", "operation"]
+    list_display = ["operation", "severity", "indicator", "rule", "direction", "opened_on", "state"]
+    list_filter = ["severity", "state", "direction", "operation"]
     list_select_related = ["operation"]
     readonly_fields = [f.name for f in Alert._meta.fields]
 
@@ -75,10 +76,19 @@ class ReviewAdmin(admin.ModelAdmin):
 
 @admin.register(OperationNotificationSettings)
 class OperationNotificationSettingsAdmin(admin.ModelAdmin):
-    """Where an operation's alerts are posted besides e-mail (a Slack-compatible webhook)."""
+    """Where an operation's alerts are posted besides e-mail (a Slack-compatible webhook), and
+    its early warnings' budget and whether they open a review."""
 
-    list_display = ["operation", "webhook_url"]
+    list_display = ["operation", "webhook_url", "warning_budget_per_year", "warnings_open_review"]
     list_select_related = ["operation"]
+
+
+@admin.register(SurveyPhrases)
+class SurveyPhrasesAdmin(admin.ModelAdmin):
+    """An organization's own "could not reach a person" phrases, by language."""
+
+    list_display = ["organization"]
+    list_select_related = ["organization"]
 
 
 @admin.register(NotificationAttempt)

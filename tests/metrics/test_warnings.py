@@ -38,18 +38,42 @@ def alerted_after(series, indicator: str) -> int | None:
     return first_alert(episodes, (indicator,), onset)
 
 
+def suppressed(i: int) -> float:
+    """The escalation path suppressed from one day on: 17 % of conversations escalated, then
+    6 % (the few that still get through)."""
+    return 0.17 if i < ONSET else 0.06
+
+
+@pytest.mark.parametrize("volume", [2000, 500])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_an_escalation_collapse_is_alerted_within_two_days(seed):
-    scenario = Scenario(escalation=ramp(ONSET, 7, 0.17, 0.01))
+def test_an_escalation_collapse_is_alerted_within_two_days(volume, seed):
+    scenario = Scenario(volume=volume, escalation=suppressed)
     series = simulate_operation(random.Random(100 + seed), ONSET + 14, scenario)
     delay = alerted_after(series, "escalation_rate")
     assert delay is not None and delay <= 2
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_week_long_slide_of_escalations_is_warned_days_before_the_range_rule(seed):
+    scenario = Scenario(escalation=ramp(ONSET, 7, 0.17, 0.01))
+    series = simulate_operation(random.Random(150 + seed), ONSET + 14, scenario)
+    episodes = run_tiers(series)
+    onset = START + timedelta(days=ONSET)
+    warned = first_alert(
+        [e for e in episodes if e.firing.severity == WARNING], ("escalation_rate",), onset
+    )
+    breached = first_alert(
+        [e for e in episodes if e.firing.severity != WARNING], ("escalation_rate",), onset
+    )
+    assert warned is not None and breached is not None
+    assert warned <= 3 and breached - warned >= 2
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_slow_complex_fcr_decay_is_flagged_within_six_days_and_simple_fcr_stays_quiet(seed):
-    # Complex FCR slides from 62 % towards 45 % over weeks (a few points a week at first).
-    scenario = Scenario(fcr_complex=decay(ONSET, 0.62, 0.45, 10))
+    # Complex FCR slides from 62 % towards 45 % over a few weeks (−2.3 points the first day,
+    # −6 by the end of the first week, −11 after two).
+    scenario = Scenario(fcr_complex=decay(ONSET, 0.62, 0.45, 7))
     series = simulate_operation(random.Random(200 + seed), ONSET + 30, scenario)
     delay = alerted_after(series, "fcr_complex")
     assert delay is not None and delay <= 6

@@ -20,7 +20,10 @@ class Command(BaseCommand):
         'With --json, prints exactly a JSON list of {"indicator", "rule", "direction", '
         '"opened_on", "value", "range"} where direction is below|above|change|no_data|mix, '
         "opened_on is YYYY-MM-DD, value a fraction or null, and range is a two-item list "
-        "[min, max] of fractions (null for an open end)."
+        '[min, max] of fractions (null for an open end); "severity" is breach (the agreed '
+        'rule) or warning (the early-warning tier) and "evidence" is null or {baseline_rate, '
+        "baseline_from, baseline_to, current_rate, detector, statistic, limit} for change "
+        "detection."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -63,13 +66,20 @@ class Command(BaseCommand):
         )
         if firings:
             self.stdout.write(
-                f"{'opened_on':<11} {'indicator':<16} {'rule':<16} {'direction':<9} "
-                f"{'value':>8}  range"
+                f"{'opened_on':<11} {'severity':<8} {'indicator':<24} {'rule':<16} "
+                f"{'direction':<9} {'value':>8}  range / evidence"
             )
         for f in firings:
             value = "—" if f.value is None else f"{f.value * 100:.1f}%"
             lo, hi = (("—" if x is None else f"{x * 100:g}%") for x in f.range)
+            evidence = ""
+            if f.evidence is not None:
+                e = f.evidence
+                evidence = (
+                    f"  baseline {e.baseline_rate * 100:.1f}% → {e.detector} "
+                    f"{e.statistic:.2f} > {e.limit:.2f}"
+                )
             self.stdout.write(
-                f"{f.opened_on.isoformat():<11} {f.indicator:<16} {f.rule:<16} "
-                f"{f.direction:<9} {value:>8}  {lo}–{hi}"
+                f"{f.opened_on.isoformat():<11} {f.severity:<8} {f.indicator:<24} {f.rule:<16} "
+                f"{f.direction:<9} {value:>8}  {lo}–{hi}{evidence}"
             )
