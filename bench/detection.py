@@ -382,16 +382,40 @@ def tiers_side_by_side(runs: int, years: int) -> None:
     onset = START + timedelta(days=onset_i)
     scenarios = [
         (
+            "collapse: escalation path suppressed, 17 % -> 6 %",
+            op.Scenario(escalation=op.ramp(onset_i, 1, 0.17, 0.06)),
+            ("escalation_rate",),
+            20,
+        ),
+        (
+            "collapse at 500/day: 17 % -> 6 %",
+            op.Scenario(volume=500, escalation=op.ramp(onset_i, 1, 0.17, 0.06)),
+            ("escalation_rate",),
+            20,
+        ),
+        (
             "collapse: escalation 17 % -> 1 % in 7 days",
             op.Scenario(escalation=op.ramp(onset_i, 7, 0.17, 0.01)),
             ("escalation_rate",),
             30,
         ),
         (
+            "slow decay: complex FCR 62 % -> 45 % (τ 1 week)",
+            op.Scenario(fcr_complex=op.decay(onset_i, 0.62, 0.45, 7)),
+            ("fcr_complex",),
+            60,
+        ),
+        (
             "slow decay: complex FCR 62 % -> 45 % (τ 2 weeks)",
             op.Scenario(fcr_complex=op.decay(onset_i, 0.62, 0.45, 14)),
             ("fcr_complex",),
             60,
+        ),
+        (
+            "slow decay: complex FCR 62 % -> 45 % in 8 weeks",
+            op.Scenario(fcr_complex=op.ramp(onset_i, 56, 0.62, 0.45)),
+            ("fcr_complex",),
+            90,
         ),
         (
             "in-range drift: escalation 15 % -> 20 % in 3 weeks",

@@ -32,20 +32,21 @@ def main(argv: list[str] | None = None) -> int:
                     limits[stats.table_key(key, lam)] = [
                         round(stats.limit_for(maxima[lam], a), 4) for a in stats.ALPHA_GRID
                     ]
-    stats.TABLE_FILE.write_text(
-        json.dumps(
-            {
-                "runs": args.runs,
-                "lambdas": list(WARNING_LAMBDAS),
-                "alphas": list(stats.ALPHA_GRID),
-                "limits": limits,
-            },
-            indent=0,
-            sort_keys=True,
-        )
-        + "\n",
-        encoding="utf-8",
+    # One row per line: a reviewable diff when the table is regenerated.
+    rows = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(limits.items())]
+    text = "\n".join(
+        [
+            "{",
+            f' "alphas": {json.dumps(list(stats.ALPHA_GRID))},',
+            f' "lambdas": {json.dumps(list(WARNING_LAMBDAS))},',
+            f' "runs": {args.runs},',
+            ' "limits": {',
+            ",\n".join(rows),
+            " }",
+            "}",
+        ]
     )
+    stats.TABLE_FILE.write_text(text + "\n", encoding="utf-8")
     print(f"{len(limits)} rows in {time.perf_counter() - started:.0f} s -> {stats.TABLE_FILE}")
     return 0
 

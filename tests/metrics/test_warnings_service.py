@@ -22,7 +22,6 @@ from metrics.models import (
     Review,
     SurveyPhrases,
 )
-from tests.conftest import PASSWORD
 from tests.criteria.signing import agree, membership
 from tests.metrics.drift_data import add_days
 
@@ -55,7 +54,7 @@ def collapsed(personas, agreed):
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 
