@@ -206,9 +206,12 @@ def context_build(
     baselines: dict[str, detectors.FittedBaseline] = {}
     if window is not None:
         for key in WARNING_SERIES:
-            days = [
-                p.obs for p in series.get(key, []) if window.start <= p.day <= window.end and p.n
-            ]
+            days = []
+            for p in series.get(key, []):  # oldest first: stop after the window
+                if p.day > window.end:
+                    break
+                if p.day >= window.start and p.n:
+                    days.append(p.obs)
             fitted = detectors.baseline_fit(days)
             if fitted is not None:
                 baselines[key] = fitted

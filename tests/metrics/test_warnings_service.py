@@ -225,3 +225,16 @@ def test_outsiders_and_anonymous_do_not_read_the_flagged_comments(client, person
     assert client.get(url).status_code == 302
     login(client, personas.outsider)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_an_in_control_year_opens_at_most_two_alerts(personas, agreed, seed):
+    from tests.metrics.drift_data import add_noisy_days
+
+    op = personas.operation
+    add_noisy_days(op, START, 28 + 365, seed=seed)
+    drift_evaluate(operation=op, through=day(28 + 364))
+    alerts = Alert.objects.exclude(rule="no_data")
+    # A warning that became a breach is one story.
+    stories = alerts.exclude(severity="breach", warning__isnull=False)
+    assert stories.count() <= 2, list(alerts.values_list("indicator", "severity", "opened_on"))
