@@ -686,3 +686,30 @@ def ingestion_run_report(run: IngestionRun, *, rejects_limit: int = 20) -> dict[
         "report": run.report_line if run.status == IngestionRun.Status.DONE else run.error,
         "rejects": rejects,
     }
+
+
+def survey_complaints_flag(*, operation: Operation) -> int:
+    """Flag (again) every stored survey comment of the operation with the current phrase lists
+    and the organization's own phrases, and recount the daily aggregates of the dates whose
+    flags changed. For comments ingested before the flag existed, or after the organization
+    added phrases. Returns how many conversations changed."""
+    extra = (
+        SurveyPhrases.objects.filter(organization_id=operation.organization_id)
+        .values_list("extra_complaint_phrases", flat=True)
+        .first()
+    )
+    changed: list[Conversation] = []
+    dates: set[date] = set()
+    rows = Conversation.objects.filter(operation=operation).only(
+        "pk", "local_date", "survey_comment", "survey_complaint"
+    )
+    for conversation in rows.iterator(chunk_size=2000):
+        flag = complaint_flag(conversation.survey_comment, extra)
+        if flag != conversation.survey_complaint:
+            conversation.survey_complaint = flag
+            changed.append(conversation)
+            dates.add(conversation.local_date)
+    with transaction.atomic():
+        Conversation.objects.bulk_update(changed, ["survey_complaint"], batch_size=2000)
+        _aggregates_recompute(operation=operation, dates=dates, run_id=None)
+    return len(changed)

@@ -185,7 +185,7 @@ COMMENTS = [
     "Boten förstod inte mig och lät mig inte nå någon",
     "Der Bot hat mich nicht verstanden und ließ mich niemanden erreichen",
     "Quick and friendly, thanks",
-    "Fick aldrig prata med kundtjänst",
+    "Jag kom aldrig fram till Klarna-teamet",
     "",
 ]
 
@@ -195,7 +195,7 @@ def test_survey_complaints_are_flagged_counted_and_listed(client, personas):
     op = personas.operation
     SurveyPhrases.objects.create(
         organization=op.organization,
-        extra_complaint_phrases={"sv": ["fick aldrig prata med kundtjanst"]},
+        extra_complaint_phrases={"sv": ["kom aldrig fram till klarna_teamet"]},
     )
     lines = ["conversation_id,started_at,complexity,escalated,survey_comment"]
     for i, comment in enumerate(COMMENTS):
@@ -238,3 +238,25 @@ def test_an_in_control_year_opens_at_most_two_alerts(personas, agreed, seed):
     # A warning that became a breach is one story.
     stories = alerts.exclude(severity="breach", warning__isnull=False)
     assert stories.count() <= 2, list(alerts.values_list("indicator", "severity", "opened_on"))
+
+
+@pytest.mark.usefixtures("media_root")
+def test_adding_phrases_and_flagging_again_recounts_the_days(personas):
+    from django.core.management import call_command
+
+    op = personas.operation
+    lines = ["conversation_id,started_at,complexity,escalated,survey_comment"]
+    for i, comment in enumerate(COMMENTS):
+        lines.append(f'c{i},2026-03-02T1{i}:00:00+01:00,simple,false,"{comment}"')
+    ingest(op, "\n".join(lines) + "\n")
+    row = DailyAggregate.objects.get(operation=op, date=date(2026, 3, 2))
+    assert row.survey_complaints == 3  # the organization's own wording is not built in
+    SurveyPhrases.objects.create(
+        organization=op.organization,
+        extra_complaint_phrases={"sv": ["kom aldrig fram till klarna_teamet"]},
+    )
+    out = io.StringIO()
+    call_command("flag_complaints", op.slug, stdout=out)
+    assert "1 conversation(s) flagged differently" in out.getvalue()
+    row.refresh_from_db()
+    assert (row.survey_comments, row.survey_complaints) == (5, 4)
