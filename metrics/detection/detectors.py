@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from metrics.detection import stats
 
@@ -28,9 +28,11 @@ REARM_DAYS = stats.REARM_DAYS
 _DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class DayObs:
-    """One local day of one indicator: ``successes`` out of ``n`` (n = 0: no data)."""
+class DayObs(NamedTuple):
+    """One local day of one indicator: ``successes`` out of ``n`` (n = 0: no data).
+
+    A named tuple (immutable, cheap to build): a year of every series of an operation is a few
+    thousand of them per evaluation."""
 
     date: date
     successes: int
