@@ -260,3 +260,33 @@ def test_adding_phrases_and_flagging_again_recounts_the_days(personas):
     assert "1 conversation(s) flagged differently" in out.getvalue()
     row.refresh_from_db()
     assert (row.survey_comments, row.survey_complaints) == (5, 4)
+
+
+def test_the_flagged_comments_page_queries_do_not_grow(
+    client, personas, django_assert_max_num_queries
+):
+    op = personas.operation
+    login(client, personas.viewer)
+    url = reverse("metrics:complaint_list", args=[op.slug])
+
+    def add(count: int, offset: int) -> None:
+        Conversation.objects.bulk_create(
+            Conversation(
+                operation=op,
+                conversation_id=f"k{offset + i}",
+                started_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
+                local_date=date(2026, 3, 2),
+                complexity="simple",
+                escalated=False,
+                survey_comment="I could not reach a human",
+                survey_complaint=True,
+            )
+            for i in range(count)
+        )
+
+    add(2, 0)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(url).status_code == 200
+    add(40, 100)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
