@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from accounts.errors import Conflict, PermissionDenied, StoplineError
 from accounts.models import Membership
+from criteria.models import indicator_label
 from criteria.services import audit_record, draft_ensure
+from guardrails.models import Pause
+from guardrails.services import pause_start
 from metrics.access import membership_can_act_on
 from metrics.models import Alert, AlertEvent, Review
 
@@ -123,4 +126,16 @@ def review_decide(
             summary=f"Review of {review.alert.indicator}: {what}",
             detail={"review": locked.pk, "decision": decision, "reason": reason},
         )
+        if decision == Review.Decision.PAUSE:
+            # The decision acts: the guardrail flags turn false for the segment, in this
+            # same transaction, until someone resumes explicitly.
+            pause_start(
+                operation=operation,
+                segment=locked.pause_segment,
+                reason=f"Review #{locked.pk} of {indicator_label(review.alert.indicator)}: "
+                f"{reason}",
+                source=Pause.Source.REVIEW,
+                membership=membership,
+                review_id=locked.pk,
+            )
     return locked
