@@ -7,8 +7,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from bench.samples import conversation_rows, rows_to_csv
 from metrics.models import Conversation, DailyAggregate, IngestionRun
-from metrics.samples import conversation_rows, rows_to_csv
 
 pytestmark = pytest.mark.usefixtures("media_root")
 

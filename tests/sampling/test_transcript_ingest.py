@@ -168,7 +168,7 @@ def test_an_operation_that_turns_redaction_off_stores_the_text_as_sent(personas,
 
 
 def test_without_a_registered_handler_transcripts_are_dropped(personas, tmp_path):
-    from metrics.transcripts import transcript_handler_register
+    from metrics.ingest.transcripts import transcript_handler_register
     from sampling.transcripts import transcript_store_for
 
     transcript_handler_register(None)
@@ -189,7 +189,7 @@ def test_a_real_worker_redacts_and_receives_only_the_run_id(personas, celery_wor
     """The worker process registers the same store (SamplingConfig.ready) and gets only ids."""
     from io import BytesIO
 
-    from metrics.services.ingest import ingestion_run_create, ingestion_run_enqueue
+    from metrics.ingest.services import ingestion_run_create, ingestion_run_enqueue
     from metrics.tasks import ingestion_run_execute_task
     from tests.metrics.test_tasks import wait_for
 

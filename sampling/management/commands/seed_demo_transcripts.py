@@ -15,8 +15,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
 from criteria.models import Operation
+from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 from metrics.models import Conversation
-from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
 from sampling.services import (
     review_items_assign,
     sample_draw,
