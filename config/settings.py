@@ -213,9 +213,8 @@ STOPLINE_NO_DATA_DAYS = env.int("STOPLINE_NO_DATA_DAYS", default=3)
 # most the last BASELINE_DAYS_MAX of them) or, without one, the first BASELINE_DAYS with data.
 STOPLINE_BASELINE_DAYS = env.int("STOPLINE_BASELINE_DAYS", default=28)
 STOPLINE_BASELINE_DAYS_MAX = env.int("STOPLINE_BASELINE_DAYS_MAX", default=56)
-# Webhook calls give up after this many seconds; failed notifications are tried this often.
+# A webhook receiver has this many seconds to answer a delivery.
 STOPLINE_WEBHOOK_TIMEOUT = env.float("STOPLINE_WEBHOOK_TIMEOUT", default=10.0)
-STOPLINE_NOTIFICATION_ATTEMPTS = env.int("STOPLINE_NOTIFICATION_ATTEMPTS", default=5)
 # Outbox deliveries (webhooks, e-mail): the first retry after this many seconds, doubling up
 # to the cap, until the give-up age; a try in flight holds its delivery for the lease (longer
 # than the webhook timeout) before another worker may take it over.

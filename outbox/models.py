@@ -44,6 +44,7 @@ class Event(models.Model):
     data = models.JSONField(default=dict, blank=True)
     text = models.TextField(help_text="One sentence for people (Slack text, e-mail body).")
     subject = models.CharField(max_length=250, blank=True)
+    email_text = models.TextField(blank=True, help_text="The e-mail body, when not `text`.")
     html = models.TextField(blank=True, help_text="Optional HTML body for e-mail.")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.jobs import enqueue_on_commit
 from outbox.models import Delivery, Event, WebhookEndpoint
 from outbox.signing import (
     EVENT_ID_HEADER,
@@ -43,11 +44,12 @@ class DeliveryFailed(Exception):
         self.status_code = status_code
 
 
-def _enqueue(delivery_id: int, countdown: float = 0) -> None:
-    # Imported here: tasks import this module.
-    from outbox.tasks import delivery_attempt_task
+DELIVER_TASK = "outbox.tasks.delivery_attempt_task"
 
-    delivery_attempt_task.apply_async((delivery_id,), countdown=max(0.0, countdown))
+
+def _enqueue(delivery_id: int) -> None:
+    """After the current transaction commits (at once outside one)."""
+    enqueue_on_commit(DELIVER_TASK, delivery_id)
 
 
 def event_emit(
@@ -57,6 +59,7 @@ def event_emit(
     data: dict[str, Any],
     text: str,
     subject: str = "",
+    email_text: str = "",
     html: str = "",
     emails: Iterable[str] = (),
 ) -> Event:
@@ -72,6 +75,7 @@ def event_emit(
             data=data,
             text=text,
             subject=subject[:250],
+            email_text=email_text,
             html=html,
         )
         rows = [
@@ -96,9 +100,8 @@ def event_emit(
             )
             for address in dict.fromkeys(e.strip().lower() for e in emails if "@" in e)
         ]
-        created = Delivery.objects.bulk_create(rows)
-        ids = [d.pk for d in created]
-        transaction.on_commit(lambda: [_enqueue(pk) for pk in ids])
+        for delivery in Delivery.objects.bulk_create(rows):
+            _enqueue(delivery.pk)
     return event
 
 
@@ -122,7 +125,7 @@ def endpoint_test_emit(*, endpoint: WebhookEndpoint) -> Delivery:
             next_attempt_at=now,
             give_up_at=now + timedelta(hours=settings.STOPLINE_OUTBOX_GIVE_UP_HOURS),
         )
-        transaction.on_commit(lambda: _enqueue(delivery.pk))
+        _enqueue(delivery.pk)
     return delivery
 
 
@@ -183,7 +186,10 @@ def _mail(delivery: Delivery) -> None:
     event = delivery.event
     subject = event.subject or event.text.split(". ")[0]
     message = EmailMultiAlternatives(
-        subject[:200], event.text, settings.DEFAULT_FROM_EMAIL, [delivery.target]
+        subject[:200],
+        event.email_text or event.text,
+        settings.DEFAULT_FROM_EMAIL,
+        [delivery.target],
     )
     if event.html:
         message.attach_alternative(event.html, "text/html")
@@ -291,6 +297,6 @@ def delivery_retry_now(*, delivery: Delivery) -> Delivery:
             give_up_at=now + timedelta(hours=settings.STOPLINE_OUTBOX_GIVE_UP_HOURS),
             lease_until=None,
         )
-        transaction.on_commit(lambda: _enqueue(delivery.pk))
+        _enqueue(delivery.pk)
     delivery.refresh_from_db()
     return delivery

@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('data', models.JSONField(blank=True, default=dict)),
                 ('text', models.TextField(help_text='One sentence for people (Slack text, e-mail body).')),
                 ('subject', models.CharField(blank=True, max_length=250)),
+                ('email_text', models.TextField(blank=True, help_text='The e-mail body, when not `text`.')),
                 ('html', models.TextField(blank=True, help_text='Optional HTML body for e-mail.')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('operation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='outbox_events', to='criteria.operation')),

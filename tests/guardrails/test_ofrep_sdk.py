@@ -9,7 +9,7 @@ from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import Reason
 
 from guardrails.services import flag_key_create
-from metrics.services.reviews import review_decide
+from metrics.alerts.reviews import review_decide
 from tests.criteria.signing import agree, membership
 from tests.metrics.alert_data import make_alert
 
