@@ -92,3 +92,44 @@ def test_unknown_flag_and_missing_targeting_key_are_reported(personas, openfeatu
         "ai-handling-complex", True, EvaluationContext(attributes={"channel": "chat"})
     )
     assert anonymous.error_code == ErrorCode.TARGETING_KEY_MISSING
+
+
+def test_the_example_in_docs_integrations_gates_an_agent(personas, live_server):
+    """docs/integrations.md's 15 lines, run as written against the live server."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from guardrails.models import Pause
+    from guardrails.services import pause_start
+
+    doc = (Path(settings.BASE_DIR) / "docs" / "integrations.md").read_text()
+    code = doc.split("### Gate an AI agent")[1].split("```python\n")[1].split("```")[0]
+    assert len(code.strip().splitlines()) == 15
+    _, token = flag_key_create(operation=personas.operation, name="docs", actor=None)
+    code = code.replace('"slk_..."', repr(token)).replace(
+        '"https://stopline.example.com"', repr(live_server.url)
+    )
+
+    class Conversation:
+        id, is_complex = "conversation-9", True
+
+        def hand_to_human(self, reason):
+            return ("human", reason)
+
+        def ai_reply(self, cautious):
+            return ("ai", cautious)
+
+    namespace: dict = {}
+    try:
+        exec(compile(code, "integrations.md", "exec"), namespace)  # noqa: S102 - our own docs
+        assert namespace["handle"](Conversation()) == ("ai", False)
+        pause_start(
+            operation=personas.operation,
+            segment="complex",
+            reason="Refunds",
+            source=Pause.Source.COMMAND,
+        )
+        assert namespace["handle"](Conversation())[0] == "human"
+    finally:
+        api.clear_providers()
