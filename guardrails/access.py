@@ -25,8 +25,3 @@ def membership_can_stop(membership: Membership, operation: Operation) -> bool:
     if not membership.is_signatory or membership.role != Membership.Role.MEMBER:
         return False
     return any(d.pk == membership.department_id for d in owning_departments(operation))
-
-
-def membership_can_manage_settings(membership: Membership) -> bool:
-    """Keys, webhooks and other integration settings: the facilitator edits, others read."""
-    return membership.is_facilitator

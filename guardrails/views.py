@@ -10,14 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import membership_can_manage_settings
 from accounts.errors import StoplineError
 from accounts.http import HtmxHttpRequest
 from criteria.access import operation_get_for_user
-from guardrails.access import (
-    membership_can_manage_settings,
-    membership_can_stop,
-    owning_departments,
-)
+from guardrails.access import membership_can_stop, owning_departments
 from guardrails.flags import FLAG_HELP, flags_evaluate
 from guardrails.forms import FlagKeyForm, PauseForm
 from guardrails.models import FlagKey, Pause

@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import membership_can_manage_settings
 from accounts.errors import StoplineError
 from accounts.http import HtmxHttpRequest
 from criteria.access import operation_get_for_user
-from guardrails.access import membership_can_manage_settings
 from outbox.endpoints import (
     delivery_retry,
     webhook_endpoint_create,

@@ -95,7 +95,7 @@ def test_unknown_flag_and_missing_targeting_key_are_reported(personas, openfeatu
 
 
 def test_the_example_in_docs_integrations_gates_an_agent(personas, live_server):
-    """docs/integrations.md's 15 lines, run as written against the live server."""
+    """docs/integrations.md's example (at most 15 lines), run as written against the server."""
     from pathlib import Path
 
     from django.conf import settings
@@ -105,9 +105,9 @@ def test_the_example_in_docs_integrations_gates_an_agent(personas, live_server):
 
     doc = (Path(settings.BASE_DIR) / "docs" / "integrations.md").read_text()
     code = doc.split("### Gate an AI agent")[1].split("```python\n")[1].split("```")[0]
-    assert len(code.strip().splitlines()) == 15
+    assert len(code.strip().splitlines()) <= 15
     _, token = flag_key_create(operation=personas.operation, name="docs", actor=None)
-    code = code.replace('"slk_..."', repr(token)).replace(
+    code = code.replace("slk_...", token).replace(
         '"https://stopline.example.com"', repr(live_server.url)
     )
 
