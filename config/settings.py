@@ -224,6 +224,11 @@ STOPLINE_OUTBOX_BACKOFF_MAX_SECONDS = env.float(
 )
 STOPLINE_OUTBOX_GIVE_UP_HOURS = env.float("STOPLINE_OUTBOX_GIVE_UP_HOURS", default=24.0)
 STOPLINE_OUTBOX_LEASE_SECONDS = env.float("STOPLINE_OUTBOX_LEASE_SECONDS", default=120.0)
+# OFREP change notifications (ADR 0008): each SSE connection lives this many seconds (the
+# client reconnects) and checks the flags this often; 0 turns event streams off (clients poll).
+# A stream holds a web worker thread: run gunicorn with threads (docker/Dockerfile does).
+STOPLINE_OFREP_STREAM_SECONDS = env.float("STOPLINE_OFREP_STREAM_SECONDS", default=55.0)
+STOPLINE_OFREP_STREAM_POLL_SECONDS = env.float("STOPLINE_OFREP_STREAM_POLL_SECONDS", default=1.0)
 STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
 
 LOGGING = {

@@ -8,15 +8,24 @@ stable id, e.g. the conversation id; every conversation of an operation gets the
 """
 
 import json
+import time
+from collections.abc import Iterator
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core import signing
+from django.db import close_old_connections
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from guardrails.flags import flags_etag, flags_evaluate
 from guardrails.models import FlagKey
 from guardrails.services import flag_key_authenticate
+
+STREAM_SALT = "stopline.ofrep.event-stream"
+STREAM_TOKEN_MAX_AGE = 24 * 3600
 
 
 class OfrepError(Exception):
@@ -130,11 +139,78 @@ def evaluate_flags(request: HttpRequest) -> HttpResponse:
     if _etag_matches(request.headers.get("If-None-Match", ""), etag):
         response = HttpResponse(status=304)
     else:
-        response = JsonResponse(
-            {
-                "flags": [flag.as_ofrep() for flag in flags.values()],
-                "metadata": {"operation": operation.slug},
-            }
-        )
+        body: dict[str, Any] = {
+            "flags": [flag.as_ofrep() for flag in flags.values()],
+            "metadata": {"operation": operation.slug},
+        }
+        if settings.STOPLINE_OFREP_STREAM_SECONDS > 0:
+            body["eventStreams"] = [_event_stream(flag_key)]
+        response = JsonResponse(body)
     response["ETag"] = etag
     return _headers(response)
+
+
+# --- Change notifications over SSE (ADR 0008) ------------------------------------------------
+
+
+def _event_stream(key: FlagKey) -> dict[str, Any]:
+    """The bulk answer's `eventStreams` entry. `endpoint.requestUri` (no origin): the client
+    joins it to the base URL it is configured with. The token in it only lets a client hear
+    that the flags changed; it names the key, expires in a day and dies with the key."""
+    token = signing.dumps({"k": key.pk}, salt=STREAM_SALT)
+    return {
+        "type": "sse",
+        "endpoint": {"requestUri": f"{reverse('ofrep_event_stream')}?token={token}"},
+        "inactivityDelaySec": 120,
+    }
+
+
+def _sse(etag: str) -> str:
+    data = json.dumps({"type": "refetchEvaluation", "etag": etag, "lastModified": int(time.time())})
+    event_id = etag.strip('"')
+    return f"id: {event_id}\nevent: message\ndata: {data}\n\n"
+
+
+def _changes(operation, last_event_id: str) -> Iterator[str]:
+    """Tell the client each time the flags' ETag changes, for the stream's lifetime (the
+    client reconnects, as EventSource does, and re-fetches the bulk evaluation)."""
+    poll = settings.STOPLINE_OFREP_STREAM_POLL_SECONDS
+    deadline = time.monotonic() + settings.STOPLINE_OFREP_STREAM_SECONDS
+    last = flags_etag(flags_evaluate(operation))
+    yield "retry: 2000\n: connected\n\n"
+    if last_event_id and last_event_id != last.strip('"'):
+        yield _sse(last)  # changed while the client was away
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(poll)
+            etag = flags_etag(flags_evaluate(operation))
+            if etag != last:
+                last = etag
+                yield _sse(etag)
+            else:
+                # A comment line: keeps proxies from timing out, and a client that left is
+                # noticed at the next poll (the write fails), not at the end of the stream.
+                yield ":\n\n"
+    finally:
+        close_old_connections()
+
+
+@require_GET
+def event_stream(request: HttpRequest) -> HttpResponse:
+    """GET /ofrep/v1/event-stream?token=...: `refetchEvaluation` events when a flag changes."""
+    try:
+        data = signing.loads(
+            request.GET.get("token", ""), salt=STREAM_SALT, max_age=STREAM_TOKEN_MAX_AGE
+        )
+        key = FlagKey.objects.select_related("operation").get(pk=data["k"], revoked_at__isnull=True)
+    except (signing.BadSignature, FlagKey.DoesNotExist, KeyError, TypeError):
+        return _unauthorized("This event-stream link is not valid (expired, or its key revoked).")
+    if settings.STOPLINE_OFREP_STREAM_SECONDS <= 0:
+        return JsonResponse({"errorDetails": "Event streams are turned off."}, status=404)
+    response = StreamingHttpResponse(
+        _changes(key.operation, request.headers.get("Last-Event-ID", "")),
+        content_type="text/event-stream",
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # proxies must pass events on at once
+    return response

@@ -168,3 +168,26 @@ def test_handoff_mode_is_cautious_while_an_escalation_alert_is_open(client, pers
     alert.save()
     other.save()
     assert post(client, one("handoff-mode"), token=token).json()["value"] == "normal"
+
+
+def test_bulk_offers_an_sse_event_stream_unless_turned_off(client, personas, token, settings):
+    stream = post(client, BULK, token=token).json()["eventStreams"][0]
+    assert stream["type"] == "sse" and stream["endpoint"]["requestUri"].startswith(
+        "/ofrep/v1/event-stream?token="
+    )
+    assert client.get(stream["endpoint"]["requestUri"]).status_code == 200
+    assert client.get("/ofrep/v1/event-stream?token=forged").status_code == 401
+    assert client.get("/ofrep/v1/event-stream").status_code == 401
+    settings.STOPLINE_OFREP_STREAM_SECONDS = 0
+    assert "eventStreams" not in post(client, BULK, token=token).json()
+
+
+def test_a_client_back_with_an_old_last_event_id_is_told_at_once(personas, settings):
+    from guardrails.ofrep import _changes
+
+    settings.STOPLINE_OFREP_STREAM_SECONDS = 0  # no polling: only what is said on connect
+    said = "".join(_changes(personas.operation, last_event_id="an-old-etag"))
+    assert said.startswith("retry: 2000\n")
+    assert '"type": "refetchEvaluation"' in said
+    quiet = "".join(_changes(personas.operation, last_event_id=""))
+    assert "refetchEvaluation" not in quiet
