@@ -171,3 +171,22 @@ def test_resuming_one_segment_under_a_pause_for_all_says_what_to_do(personas):
     pause_start(operation=personas.operation, segment="all", reason="x", source="command")
     with pytest.raises(Conflict, match="resume all"):
         pause_end(operation=personas.operation, segment="simple", reason="y")
+
+
+def test_the_page_reads_a_bounded_number_of_queries(
+    client, personas, django_assert_max_num_queries
+):
+    for n in range(6):
+        FlagKey.objects.create(operation=personas.operation, name=f"k{n}", digest=f"d{n}", hint="h")
+        Pause.objects.create(
+            operation=personas.operation,
+            segment="simple",
+            source="command",
+            reason="x",
+            started_by_name="cli",
+            started_at="2026-01-01T00:00Z",
+            ended_at="2026-01-02T00:00Z",
+        )
+    login(client, personas.facilitator)
+    with django_assert_max_num_queries(14):
+        assert client.get(url("state")).status_code == 200

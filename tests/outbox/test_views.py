@@ -178,3 +178,15 @@ def test_the_log_shows_failures_and_the_facilitator_retries_them(
     delivery.refresh_from_db()
     assert delivery.status == "pending"
     assert AuditEvent.objects.filter(action="delivery_retried").exists()
+
+
+def test_the_webhooks_page_reads_a_bounded_number_of_queries(
+    client, personas, django_assert_max_num_queries
+):
+    for n in range(8):
+        WebhookEndpoint.objects.create(
+            operation=personas.operation, url=f"https://h{n}.example.com", secret="whsec_x"
+        )
+    login(client, personas.facilitator)
+    with django_assert_max_num_queries(8):
+        assert client.get(webhooks()).status_code == 200
