@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from accounts.errors import Conflict, PermissionDenied, StoplineError
 from accounts.models import Membership
 from criteria.models import Operation
 from criteria.services import audit_record
-from guardrails.access import membership_can_stop
+from guardrails.access import membership_can_stop, owning_departments
 from guardrails.flags import flags_evaluate
 from guardrails.models import KEY_PREFIX, FlagKey, Pause, Segment, key_digest
 from outbox.models import EventType
@@ -64,7 +65,25 @@ def _announce(operation: Operation, *, pause: Pause, paused: bool, text: str) ->
         type=EventType.GUARDRAIL_CHANGED,
         data=data,
         text=f"{text} {url}",
-        subject=text.split(": ")[0][:200],
+        subject=text.split(", by ")[0][:200],
+        emails=_deciders_emails(operation),
+    )
+
+
+def _deciders_emails(operation: Operation) -> list[str]:
+    """Who hears of a stop or resume by e-mail: the facilitators and the signatories of the
+    departments that own a trigger (the people who may stop or resume)."""
+    owners = [d.pk for d in owning_departments(operation)]
+    return sorted(
+        set(
+            Membership.objects.filter(organization_id=operation.organization_id)
+            .filter(
+                Q(role=Membership.Role.FACILITATOR)
+                | Q(is_signatory=True, role=Membership.Role.MEMBER, department_id__in=owners)
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
     )
 
 

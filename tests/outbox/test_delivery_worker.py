@@ -73,7 +73,8 @@ def test_a_receiver_failing_twice_gets_the_event_exactly_once(
     emergency_stop(personas)  # autocommit: the event is committed and enqueued at once
 
     delivery = wait_for(
-        lambda: Delivery.objects.filter(status="delivered").first(), what="the delivery"
+        lambda: Delivery.objects.filter(channel="webhook", status="delivered").first(),
+        what="the delivery",
     )
     assert delivery.attempts == 3
     assert [c["signed"] for c in receiver.calls] == [True, True, True]
@@ -98,14 +99,15 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
     worker.kill()  # SIGKILL while the request is in flight
     worker.wait(timeout=10)
     receiver.release.set()
-    assert Delivery.objects.get().status == "sending"
+    assert Delivery.objects.get(channel="webhook").status == "sending"
 
     celery_worker()
     time.sleep(2.5)  # the dead worker's lease runs out
-    assert outbox_sweep() == 1  # what beat does every minute
+    assert outbox_sweep() >= 1  # what beat does every minute
 
     delivery = wait_for(
-        lambda: Delivery.objects.filter(status="delivered").first(), what="the redelivery"
+        lambda: Delivery.objects.filter(channel="webhook", status="delivered").first(),
+        what="the redelivery",
     )
     assert delivery.attempts == 2
     assert len(receiver.events) == 1

@@ -46,7 +46,7 @@ def test_a_rolled_back_change_leaves_no_event_and_no_delivery(personas):
         pause_start(
             operation=personas.operation, segment="all", reason="x", source=Pause.Source.COMMAND
         )
-        assert Delivery.objects.count() == 1
+        assert Delivery.objects.exists()
         raise RuntimeError("the change fails after the event was written")
     assert not Event.objects.exists() and not Delivery.objects.exists()
     assert not Pause.objects.exists()
@@ -77,3 +77,24 @@ def test_endpoints_get_only_what_they_subscribe_to_and_disabled_ones_nothing(per
             ("review.opened", everything.url),
         ]
     )
+
+
+def test_the_people_who_may_stop_the_ai_hear_of_a_pause_by_email(
+    personas, mailoutbox, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        pause_start(
+            operation=personas.operation,
+            segment="complex",
+            reason="Refunds",
+            source=Pause.Source.COMMAND,
+        )
+    # The facilitator and the signatories of the trigger owners (operations, cx, legal).
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "cx_lead@example.com",
+        "facilitator@example.com",
+        "legal_lead@example.com",
+        "ops_lead@example.com",
+    ]
+    assert mailoutbox[0].subject == "EU chat: the AI is paused for complex cases"
+    assert "Refunds" in mailoutbox[0].body and "/guardrails/eu-chat/" in mailoutbox[0].body
