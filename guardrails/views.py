@@ -57,6 +57,14 @@ def _refused(request, exc: StoplineError, back: str) -> HttpResponse:
 @require_GET
 def state(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     operation, membership = operation_get_for_user(request.user, slug)
+    if request.htmx:
+        # The flags table refreshes itself (a pause decided elsewhere shows within seconds).
+        flags = flags_evaluate(operation)
+        return render(
+            request,
+            "guardrails/partials/_flags.html",
+            {"operation": operation, "flags": [(f, FLAG_HELP[k]) for k, f in flags.items()]},
+        )
     return _page(request, operation, membership)
 
 
@@ -127,8 +135,14 @@ def key_revoke(request: HtmxHttpRequest, slug: str, key_id: int) -> HttpResponse
         raise Http404 from exc
     back = reverse("guardrails:state", args=[slug])
     try:
-        flag_key_revoke(key=key, actor=request.user)
+        key = flag_key_revoke(key=key, actor=request.user)
     except StoplineError as exc:
         return _refused(request, exc, back)
+    if request.htmx:
+        return render(
+            request,
+            "guardrails/partials/_key_row.html",
+            {"k": key, "operation": operation, "can_manage": True},
+        )
     messages.success(request, f"Key “{key.name}” revoked: clients using it get 401 from now on.")
     return redirect(back)

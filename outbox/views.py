@@ -139,7 +139,21 @@ def delivery_retry_view(request: HtmxHttpRequest, slug: str, delivery_id: int) -
     try:
         delivery_retry(delivery=delivery, actor=request.user)
     except StoplineError as exc:
+        if request.htmx:
+            return _delivery_row(request, operation, delivery.pk)
         messages.error(request, exc.message)
         return redirect(back)
+    if request.htmx:
+        return _delivery_row(request, operation, delivery.pk)
     messages.success(request, f"Delivery to {delivery.target} queued again.")
     return redirect(back)
+
+
+def _delivery_row(request: HtmxHttpRequest, operation, delivery_id: int) -> HttpResponse:
+    """The log's row of one delivery, as it is now (the htmx answer to a retry)."""
+    delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    return render(
+        request,
+        "outbox/partials/_delivery_row.html",
+        {"d": delivery, "operation": operation, "can_manage": True},
+    )

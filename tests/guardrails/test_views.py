@@ -190,3 +190,29 @@ def test_the_page_reads_a_bounded_number_of_queries(
     login(client, personas.facilitator)
     with django_assert_max_num_queries(14):
         assert client.get(url("state")).status_code == 200
+
+
+def test_an_htmx_revoke_answers_the_updated_row(client, personas):
+    key = FlagKey.objects.create(operation=personas.operation, name="k", digest="d", hint="slk_ab")
+    login(client, personas.facilitator)
+    response = client.post(url("key_revoke", key.pk), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    row = response.content.decode()
+    assert row.lstrip().startswith("<tr") and "revoked" in row and "<html" not in row
+
+
+def test_the_flags_table_refreshes_itself_through_htmx(client, personas):
+    login(client, personas.viewer)
+    page = client.get(url("state")).content.decode()
+    assert 'hx-trigger="every 15s"' in page
+    Pause.objects.create(
+        operation=personas.operation,
+        segment="complex",
+        source="command",
+        reason="Incident",
+        started_by_name="cli",
+        started_at="2026-01-01T00:00Z",
+    )
+    fragment = client.get(url("state"), HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<table id="flags"') and "<html" not in fragment
+    assert "Incident" in fragment

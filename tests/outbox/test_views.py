@@ -190,3 +190,15 @@ def test_the_webhooks_page_reads_a_bounded_number_of_queries(
     login(client, personas.facilitator)
     with django_assert_max_num_queries(8):
         assert client.get(webhooks()).status_code == 200
+
+
+def test_an_htmx_retry_answers_the_updated_row(client, personas, endpoint):
+    delivery = failed_delivery(personas, endpoint)
+    login(client, personas.facilitator)
+    response = client.post(
+        reverse("outbox:delivery_retry", args=["eu-chat", delivery.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    row = response.content.decode()
+    assert row.lstrip().startswith("<tr") and 'data-status="pending"' in row
+    assert "<html" not in row
