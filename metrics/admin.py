@@ -5,11 +5,10 @@ from metrics.models import (
     Conversation,
     DailyAggregate,
     IngestionRun,
-    NotificationAttempt,
-    OperationNotificationSettings,
     RejectedRow,
     Review,
     SurveyPhrases,
+    WarningSettings,
 )
 
 
@@ -74,12 +73,11 @@ class ReviewAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Review._meta.fields]
 
 
-@admin.register(OperationNotificationSettings)
-class OperationNotificationSettingsAdmin(admin.ModelAdmin):
-    """Where an operation's alerts are posted besides e-mail (a Slack-compatible webhook), and
-    its early warnings' budget and whether they open a review."""
+@admin.register(WarningSettings)
+class WarningSettingsAdmin(admin.ModelAdmin):
+    """An operation's early warnings: their yearly budget and whether they open a review."""
 
-    list_display = ["operation", "webhook_url", "warning_budget_per_year", "warnings_open_review"]
+    list_display = ["operation", "warning_budget_per_year", "warnings_open_review"]
     list_select_related = ["operation"]
 
 
@@ -89,11 +87,3 @@ class SurveyPhrasesAdmin(admin.ModelAdmin):
 
     list_display = ["organization"]
     list_select_related = ["organization"]
-
-
-@admin.register(NotificationAttempt)
-class NotificationAttemptAdmin(admin.ModelAdmin):
-    list_display = ["alert", "channel", "target", "attempt", "status", "at"]
-    list_filter = ["channel", "status"]
-    list_select_related = ["alert"]
-    readonly_fields = [f.name for f in NotificationAttempt._meta.fields]

@@ -436,15 +436,14 @@ class Review(models.Model):
         return not self.is_decided and today > self.due_on
 
 
-class OperationNotificationSettings(models.Model):
-    """Where an operation's alerts go besides e-mail (an optional Slack-compatible webhook),
-    and how its early warnings behave: their false-alarm budget and whether they open a
-    review."""
+class WarningSettings(models.Model):
+    """How an operation's early warnings behave: their false-alarm budget (across all its
+    series together) and whether a warning opens a review as a breach does. Without a row,
+    the defaults apply (2 a year, no review)."""
 
     operation = models.OneToOneField(
-        Operation, on_delete=models.CASCADE, related_name="notification_settings"
+        Operation, on_delete=models.CASCADE, related_name="warning_settings"
     )
-    webhook_url = models.URLField(blank=True, max_length=500)
     warnings_open_review = models.BooleanField(
         default=False, help_text="A warning opens a review, as a breach does."
     )
@@ -462,7 +461,7 @@ class OperationNotificationSettings(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"notifications of {self.operation_id}"
+        return f"warning settings of {self.operation_id}"
 
 
 class SurveyPhrases(models.Model):
@@ -477,39 +476,6 @@ class SurveyPhrases(models.Model):
 
     def __str__(self) -> str:
         return f"survey phrases of {self.organization_id}"
-
-
-class NotificationAttempt(models.Model):
-    """One delivery of one alert to one channel and target; every try is its own row."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        WEBHOOK = "webhook", "Webhook"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    target = models.CharField(max_length=500)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempt = models.PositiveIntegerField(default=1)
-    response = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["alert", "channel", "target", "attempt"], name="notification_attempt_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel} to {self.target}: {self.status} (#{self.attempt})"
 
 
 class WeeklyDigest(models.Model):

@@ -17,7 +17,7 @@ from criteria.services import version_in_force
 from metrics.detection import detectors, stats
 from metrics.detection.detectors import Episode, Trigger
 from metrics.detection.indicators import Point, indicator_series, to_day_obs
-from metrics.models import OperationNotificationSettings
+from metrics.models import WarningSettings
 
 # Indicator key in the criteria -> the series it is read from.
 SERIES_OF = {
@@ -168,7 +168,7 @@ def baseline_window(
 def warning_budget(operation: Operation) -> tuple[float, bool]:
     """(false warnings a year the operation accepts, whether a warning opens a review)."""
     row = (
-        OperationNotificationSettings.objects.filter(operation=operation)
+        WarningSettings.objects.filter(operation=operation)
         .values_list("warning_budget_per_year", "warnings_open_review")
         .first()
     )

@@ -18,9 +18,9 @@ from metrics.models import (
     Alert,
     Conversation,
     DailyAggregate,
-    OperationNotificationSettings,
     Review,
     SurveyPhrases,
+    WarningSettings,
 )
 from tests.criteria.signing import agree, membership
 from tests.metrics.drift_data import add_days
@@ -80,7 +80,7 @@ def test_a_collapse_warns_first_and_the_breach_links_the_warning(collapsed):
 
 def test_a_warning_opens_a_review_when_the_operation_says_so(personas, agreed):
     op = personas.operation
-    OperationNotificationSettings.objects.create(operation=op, warnings_open_review=True)
+    WarningSettings.objects.create(operation=op, warnings_open_review=True)
     add_days(op, START, 46, escalation=collapse)
     drift_evaluate(operation=op, through=day(45))
     warning = Alert.objects.get(severity="warning")
@@ -137,11 +137,14 @@ def test_the_pages_show_both_tiers(client, personas, collapsed):
     assert 'class="badge warning"' in text
 
 
-def test_the_digest_lists_warnings_breaches_and_the_complaint_rate(personas, collapsed, mailoutbox):
+def test_the_digest_lists_warnings_breaches_and_the_complaint_rate(
+    personas, collapsed, mailoutbox, django_capture_on_commit_callbacks
+):
     DailyAggregate.objects.filter(operation=collapsed, date__gte=day(63)).update(
         survey_comments=50, survey_complaints=5
     )
-    weekly_digest_send(operation=collapsed, week_start=day(63))
+    with django_capture_on_commit_callbacks(execute=True):
+        weekly_digest_send(operation=collapsed, week_start=day(63))
     body = mailoutbox[0].body.replace("\xa0", " ")
     assert "Breaches of the agreed rules: 1" in body
     assert "Early warnings: 1" in body and "beyond limit" in body
