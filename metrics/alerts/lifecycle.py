@@ -14,6 +14,7 @@ from datetime import date
 from django.db import transaction
 
 from accounts.models import Membership
+from config.freshness import operation_changed
 from config.jobs import enqueue_on_commit
 from criteria.models import CriteriaVersion, IndicatorTarget, Operation
 from criteria.services import review_due, version_in_force
@@ -61,6 +62,7 @@ def drift_evaluate(
 
 
 def _event(alert: Alert, to_state: str, *, actor=None, note: str = "", from_state: str = ""):
+    operation_changed(alert.operation_id)
     return AlertEvent.objects.create(
         alert=alert, actor=actor, from_state=from_state, to_state=to_state, note=note
     )

@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from accounts.errors import StoplineError
 from accounts.redaction import redact
+from config.freshness import operation_changed
 from config.jobs import enqueue_on_commit
 from criteria.models import Operation
 from metrics.ingest.formats import (
@@ -255,6 +256,7 @@ def _run_finish(run: IngestionRun, *, status: str, error: str = "") -> Ingestion
         unchanged=run.unchanged,
         rejected=run.rejected,
     )
+    operation_changed(run.operation_id)
     if updated and run.stored_name:
         # The raw file may hold transcripts; it is kept only until the run has finished.
         default_storage.delete(run.stored_name)
