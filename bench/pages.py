@@ -171,9 +171,14 @@ def _seed(env: dict[str, str], days: int) -> dict[str, str]:
 def _cache_clear(env: dict[str, str]) -> None:
     """Forget page-cache entries of an earlier run (the scratch database reuses ids)."""
     if env.get("REDIS_URL"):
-        _manage(env, "shell", "-c", "from django.core.cache import cache; cache.delete_many("
-                "[k.decode().split(':', 2)[-1] for k in cache._cache.get_client().keys("
-                "'stopline-cache:*')])")
+        _manage(
+            env,
+            "shell",
+            "-c",
+            "from django.core.cache import cache; cache.delete_many("
+            "[k.decode().split(':', 2)[-1] for k in cache._cache.get_client().keys("
+            "'stopline-cache:*')])",
+        )
 
 
 def run(*, requests: int, clients: int, days: int = 365, workers: int = 2) -> list[Figure]:

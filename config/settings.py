@@ -79,6 +79,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Keep a worker's connection between requests (a new PostgreSQL connection costs more than a
+# page); checked before reuse, so a restarted database does not break the next request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -151,6 +155,13 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stopline"}
 }
 STOPLINE_PAGE_CACHE_SECONDS = env.int("STOPLINE_PAGE_CACHE_SECONDS", default=15 * 60)
+# Sessions are read from the shared cache (written through to the database); only with a
+# shared cache, or a logout in one process would not reach the others' memory.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 CELERY_BEAT_SCHEDULE: dict = {
     # Mondays 07:00 UTC: one digest per operation for the ISO week that just ended.
