@@ -83,7 +83,8 @@ def _seed(items: int, reviewers: int) -> tuple[int, list[int]]:
             "current_date - 7 * (%(weeks)s - c / %(per_week)s) + 10, now(), "
             "CASE WHEN c < %(done)s AND NOT d THEN now() END "
             "FROM (SELECT i AS c, false AS d FROM generate_series(0, %(singles)s - 1) AS i "
-            "UNION ALL SELECT i * %(stride)s, true FROM generate_series(0, %(doubles)s - 1) AS i) AS s",
+            "UNION ALL SELECT i * %(stride)s, true "
+            "FROM generate_series(0, %(doubles)s - 1) AS i) AS s",
             {
                 "draw": first_draw,
                 "per_week": per_week,
