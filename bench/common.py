@@ -6,13 +6,14 @@ table (``bench/__main__.py``), each figure beside its baseline measured in the s
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -33,6 +34,17 @@ class Figure:
         if self.baseline in (None, 0):
             return None
         return self.value / self.baseline
+
+
+def figures_write(path: str | None, figures: list[Figure]) -> None:
+    if path:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump([asdict(f) for f in figures], out)
+
+
+def figures_read(path: str) -> list[Figure]:
+    with open(path, encoding="utf-8") as src:
+        return [Figure(**f) for f in json.load(src)]
 
 
 def _num(value: float | None, unit: str = "") -> str:

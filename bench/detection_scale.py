@@ -26,7 +26,7 @@ import sys
 import time
 from datetime import date, timedelta
 
-from bench.common import Figure, machine, table
+from bench.common import Figure, figures_write, machine, table
 from metrics.detection import stats
 from metrics.detection.detectors import (
     CASE_MIX,
@@ -170,10 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--baselines", type=int, default=10, help="distinct baselines")
     parser.add_argument("--smoke", action="store_true", help="a small run (CI)")
+    parser.add_argument("--figures", help="also write the figures as JSON to this file")
     args = parser.parse_args(argv)
     operations, baselines = (20, 2) if args.smoke else (args.operations, args.baselines)
     print(machine())
-    print(table(run(operations=operations, days=args.days, baselines=baselines)))
+    figures = run(operations=operations, days=args.days, baselines=baselines)
+    print(table(figures))
+    figures_write(args.figures, figures)
     return 0
 
 

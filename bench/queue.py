@@ -9,7 +9,9 @@ reviews), the older 85 % done by the reviewers, the rest waiting in the pool. Th
 --reviewers processes (one per reviewer, each with its own connection) start together and each
 asks for the next item --rounds times through the service the page calls
 (``sampling.services.review_item_next``, SELECT ... FOR UPDATE SKIP LOCKED), finishing each
-item before asking again. Measured per call, in the reviewer's process. The baseline of the
+item before asking again: first back to back (the worst case: 20 requests always in flight),
+then pausing ~--think-ms between items as people reading a transcript do. Measured per call,
+in the reviewer's process. The baseline of the
 same run: the same processes reading one review item by primary key through the ORM.
 Afterwards every handed-out item is checked: no item went to two reviewers, and no reviewer
 got both reviews of one conversation.
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from bench.common import Figure, machine, percentile, scratch_database, table
+from bench.common import Figure, figures_write, machine, percentile, scratch_database, table
 
 P95_TARGET_MS = 30.0
 WEEKS = 52
@@ -104,8 +106,10 @@ def _seed(items: int, reviewers: int) -> tuple[int, list[int]]:
     return operation.pk, users
 
 
-def _reviewer(args) -> tuple[int, list[float], list[float], list[int]]:
-    operation_id, user_id, rounds, barrier = args
+def _reviewer(args) -> tuple[int, list[float], list[float], list[float], list[int]]:
+    operation_id, user_id, rounds, think, barrier = args
+    import random
+
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.utils import timezone
@@ -123,22 +127,32 @@ def _reviewer(args) -> tuple[int, list[float], list[float], list[int]]:
         t = time.perf_counter()
         ReviewItem.objects.get(pk=pk)
         base.append(time.perf_counter() - t)
+    got: list[int] = []
+
+    def next_items(pause: float) -> list[float]:
+        took = []
+        rng = random.Random(user_id)
+        for _ in range(rounds):
+            t = time.perf_counter()
+            item = review_item_next(operation=operation, reviewer=reviewer)
+            took.append(time.perf_counter() - t)
+            if item is None:
+                break
+            got.append(item.pk)
+            # The reviewer scores it (what review_item_score writes to the item) ...
+            ReviewItem.objects.filter(pk=item.pk).update(status="done", done_at=timezone.now())
+            time.sleep(rng.uniform(0, 2 * pause))  # ... after reading it for a while
+        return took
+
     barrier.wait()
-    took, got = [], []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        item = review_item_next(operation=operation, reviewer=reviewer)
-        took.append(time.perf_counter() - t)
-        if item is None:
-            break
-        got.append(item.pk)
-        # The reviewer scores it (what review_item_score writes to the item).
-        ReviewItem.objects.filter(pk=item.pk).update(status="done", done_at=timezone.now())
+    at_once = next_items(0.0)
+    barrier.wait()
+    paced = next_items(think)
     connection.close()
-    return user_id, base, took, got
+    return user_id, base, at_once, paced, got
 
 
-def run(*, items: int, reviewers: int, rounds: int) -> list[Figure]:
+def run(*, items: int, reviewers: int, rounds: int, think_ms: float) -> list[Figure]:
     with scratch_database("queue") as url, tempfile.TemporaryDirectory() as tmp:
         os.environ["DATABASE_URL"] = url
         os.environ["MEDIA_ROOT"] = tmp
@@ -159,11 +173,14 @@ def run(*, items: int, reviewers: int, rounds: int) -> list[Figure]:
         barrier = context.Manager().Barrier(reviewers)
         with context.Pool(reviewers) as pool:
             results = pool.map(
-                _reviewer, [(operation_id, u, rounds, barrier) for u in users], chunksize=1
+                _reviewer,
+                [(operation_id, u, rounds, think_ms / 1000, barrier) for u in users],
+                chunksize=1,
             )
-        base = [x for _, b, _, _ in results for x in b]
-        took = [x for _, _, t, _ in results for x in t]
-        handed = [pk for _, _, _, got in results for pk in got]
+        base = [x for _, b, _, _, _ in results for x in b]
+        took = [x for _, _, t, _, _ in results for x in t]
+        paced = [x for _, _, _, t, _ in results for x in t]
+        handed = [pk for _, _, _, _, got in results for pk in got]
         twice = len(handed) - len(set(handed))
         with connection.cursor() as cursor:
             cursor.execute(
@@ -174,12 +191,17 @@ def run(*, items: int, reviewers: int, rounds: int) -> list[Figure]:
             both_reviews = cursor.fetchone()[0]
         connection.close()
     p95, base95 = percentile(took, 0.95) * 1000, percentile(base, 0.95) * 1000
+    paced95 = percentile(paced, 0.95) * 1000
     print(
         f"queue: {items:,} review items seeded in {seeded:.0f} s; {reviewers} reviewers × "
-        f"{rounds} rounds, {len(handed):,} items handed out"
+        f"{rounds} rounds back to back, then {rounds} with ~{think_ms:.0f} ms between items; "
+        f"{len(handed):,} items handed out"
     )
     print(
-        f"  next item   p50 {percentile(took, 0.5) * 1000:6.1f} ms   p95 {p95:6.1f} ms\n"
+        f"  next item   p50 {percentile(took, 0.5) * 1000:6.1f} ms   p95 {p95:6.1f} ms"
+        f"   (back to back)\n"
+        f"  next item   p50 {percentile(paced, 0.5) * 1000:6.1f} ms   p95 {paced95:6.1f} ms"
+        f"   (paced)\n"
         f"  pk read     p50 {percentile(base, 0.5) * 1000:6.1f} ms   p95 {base95:6.1f} ms\n"
         f"  items handed to two reviewers: {twice}; reviewers with both reviews of a "
         f"conversation: {both_reviews}"
@@ -196,13 +218,21 @@ def run(*, items: int, reviewers: int, rounds: int) -> list[Figure]:
             p95 <= P95_TARGET_MS if full else None,
         ),
         Figure(
+            f'queue "next item" p95, same, ~{think_ms:.0f} ms between a reviewer\'s items',
+            paced95,
+            "ms",
+            "read by primary key",
+            base95,
+            "",
+        ),
+        Figure(
             "queue: items handed to two reviewers",
             twice + both_reviews,
             "",
             "",
             None,
             "0",
-            twice + both_reviews == 0 and len(handed) == reviewers * rounds,
+            twice + both_reviews == 0 and len(handed) == 2 * reviewers * rounds,
         ),
     ]
 
@@ -212,12 +242,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=40, help="next items per reviewer")
+    parser.add_argument("--think-ms", type=float, default=100.0, help="mean pause, paced half")
     parser.add_argument("--smoke", action="store_true", help="a small run (CI)")
+    parser.add_argument("--figures", help="also write the figures as JSON to this file")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.items, args.reviewers, args.rounds = 20_000, 4, 10
+        args.items, args.reviewers, args.rounds, args.think_ms = 10_000, 4, 5, 10.0
     print(machine())
-    print(table(run(items=args.items, reviewers=args.reviewers, rounds=args.rounds)))
+    figures = run(
+        items=args.items, reviewers=args.reviewers, rounds=args.rounds, think_ms=args.think_ms
+    )
+    print(table(figures))
+    figures_write(args.figures, figures)
     return 0
 
 
