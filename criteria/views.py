@@ -4,8 +4,10 @@ import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -113,8 +115,19 @@ def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+def _board_data(operation) -> selectors.Board:
+    """The board's positions, comments, draft and signatures: the same for every reader, read
+    once per operation data version (every criteria write bumps it through audit_record)."""
+    key = f"board:{operation.pk}:{operation_version(operation.pk)}"
+    data = cache.get(key)
+    if data is None:
+        data = selectors.board_get(operation)
+        cache.set(key, data, settings.STOPLINE_PAGE_CACHE_SECONDS)
+    return data
+
+
 def _board_render(request: HtmxHttpRequest, operation, membership, projector: bool) -> HttpResponse:
-    data = selectors.board_get(operation)
+    data = _board_data(operation)
     my_position = {
         p.key: p
         for row in data.rows
