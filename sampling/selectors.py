@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from criteria.models import Operation
@@ -34,7 +34,7 @@ def queue_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> Quer
     return (
         ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer)
         .select_related("draw", "conversation")
-        .order_by("done_at", "due", "id")
+        .order_by(F("done_at").asc(nulls_first=True), "due", "id")
     )
 
 
