@@ -87,3 +87,16 @@ def test_the_cached_page_is_only_served_to_members(year, client):
     assert client.get(url(year.operation)).status_code == 200
     client.force_login(year.outsider)
     assert client.get(url(year.operation)).status_code == 404
+
+
+def test_the_alert_list_shows_an_acknowledgement_at_once(year, client):
+    operation = year.operation
+    alert = make_alert(operation, opened_on=operation_today(operation) - timedelta(days=2))
+    url = reverse("metrics:alert_list", args=[operation.slug])
+    client.force_login(year.facilitator)
+    assert 'data-state="open"' in client.get(url).content.decode()
+    membership = Membership.objects.get(user=year.facilitator)
+    alert_act(alert=alert, membership=membership, action="acknowledge")
+    assert 'data-state="acknowledged"' in client.get(url).content.decode()
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.startswith('<div id="alert-tables">') and 'data-state="acknowledged"' in fragment
