@@ -99,4 +99,5 @@ def test_the_alert_list_shows_an_acknowledgement_at_once(year, client):
     alert_act(alert=alert, membership=membership, action="acknowledge")
     assert 'data-state="acknowledged"' in client.get(url).content.decode()
     fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
-    assert fragment.startswith('<div id="alert-tables">') and 'data-state="acknowledged"' in fragment
+    assert fragment.startswith('<div id="alert-tables">')
+    assert 'data-state="acknowledged"' in fragment
