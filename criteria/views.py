@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
@@ -66,7 +67,15 @@ def operation_list(request: HttpRequest) -> HttpResponse:
     for op in operations:
         versions = sorted(op.versions.all(), key=lambda v: -v.number)
         latest = versions[0] if versions else None
-        rows.append({"operation": op, "latest": latest, "ready": bool(latest and latest.is_agreed)})
+        in_force = next((v for v in versions if v.is_agreed), None)
+        rows.append(
+            {
+                "operation": op,
+                "latest": latest,
+                "ready": in_force is not None,
+                "readiness": selectors.readiness_label(op, latest, in_force),
+            }
+        )
     return render(request, "criteria/operation_list.html", {"rows": rows})
 
 
@@ -118,7 +127,8 @@ def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def _board_data(operation) -> selectors.Board:
     """The board's positions, comments, draft and signatures: the same for every reader, read
     once per operation data version (every criteria write bumps it through audit_record)."""
-    key = f"board:{operation.pk}:{operation_version(operation.pk)}"
+    # The day too: the readiness line says "live" from the go-live date on.
+    key = f"board:{operation.pk}:{operation_version(operation.pk)}:{timezone.localdate()}"
     data = cache.get(key)
     if data is None:
         data = selectors.board_get(operation)

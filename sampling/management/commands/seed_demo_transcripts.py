@@ -27,7 +27,7 @@ from sampling.services import (
 )
 from sampling.star import CREDIT, star_conversation, star_dialogues
 
-DEFAULT_PATH = "../shared/data/star/star_dialogues_slim.jsonl.gz"
+DEFAULT_PATH = "sampling/data/star_demo.jsonl.gz"  # 317 STAR dialogues, shipped (MIT)
 OPERATION = "eu-retail-chat"
 REVIEWER = "reviewer"
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('metrics', '0006_conversation_survey_comment'),
-        ('sampling', '0001_transcripts_draws_queue_and_scores'),
+        ('sampling', '0002_sampling_plan_rules_and_organization_phrases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
