@@ -13,6 +13,8 @@ from sampling.agreement import Agreement, cohen_kappa
 from sampling.models import CalibrationCase, ReviewItem, RubricScore, SamplingDraw
 from sampling.rubric import agreement_items
 
+AVAILABLE_COUNTED = 1000
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -22,6 +24,13 @@ class Progress:
     open: int
     overdue: int
     available: int  # in the pool, not yet taken by anyone
+
+    @property
+    def available_text(self) -> str:
+        """ "37", or "1,000+" beyond the counted bound."""
+        if self.available > AVAILABLE_COUNTED:
+            return f"{AVAILABLE_COUNTED:,}+"
+        return str(self.available)
 
     @property
     def percent(self) -> int:
@@ -49,12 +58,15 @@ def progress_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> P
         open=Count("id", filter=open_q),
         overdue=Count("id", filter=open_q & Q(due__lt=today)),
     )
+    # Counted up to a bound: with a million items in the pool an exact count would cost more
+    # than the rest of the page, and "1,000+" says as much to a reviewer.
     available = (
         ReviewItem.objects.filter(draw__operation=operation)
         .filter(
             Q(status=ReviewItem.Status.PENDING, assigned_to__isnull=True)
             | Q(status=ReviewItem.Status.RESERVED, reserved_until__lt=now)
         )
+        .values("id")[: AVAILABLE_COUNTED + 1]
         .count()
     )
     return Progress(available=available, **mine)

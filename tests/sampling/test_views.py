@@ -285,3 +285,15 @@ def test_the_queue_page_lists_open_items_first_fifty_a_page(
     assert "Page 1 of 2" in body
     second = client.get(url("queue") + "?page=2").content.decode()
     assert second.count('href="/sampling/eu-chat/items/') == 5
+
+
+def test_the_pool_is_counted_up_to_a_bound():
+    """A million items waiting must not make every queue page count them all."""
+    from sampling.selectors import AVAILABLE_COUNTED, Progress
+
+    def progress(available):
+        return Progress(assigned=0, done=0, skipped=0, open=0, overdue=0, available=available)
+
+    assert progress(37).available_text == "37"
+    assert progress(AVAILABLE_COUNTED).available_text == "1000"
+    assert progress(AVAILABLE_COUNTED + 1).available_text == "1,000+"
