@@ -11,8 +11,10 @@ server uses Redis as its cache and broker, as in production; otherwise each work
 memory cache. The client is a small asyncio driver (one connection per request, like `ab`
 without keep-alive, since gunicorn's sync workers close after each response): it measures
 from connecting to the last byte. The board's poll sends the ETag of the previous answer, as a
-browser does. Every page is requested a few times before the measured run (the first view
-after a change draws the charts; the run measures what 20 people reading it see).
+browser does. Every page is requested in two bursts before the measured run (each worker's
+first request imports and connects, and the first view after a change draws the charts; the
+run measures what 20 people reading it see). The pages take turns in four rounds, so a burst
+of load from elsewhere on a shared machine falls on all of them alike.
 """
 
 from __future__ import annotations
@@ -98,19 +100,27 @@ def _request(page: Page, cookie: str | None, etag: str | None) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-async def _load(page: Page, port: int, cookie: str | None, requests: int, clients: int) -> Result:
+async def _prepare(page: Page, port: int, cookie: str | None, clients: int) -> bytes:
+    """Warm up every worker (first requests import and connect) and draw what is cached: two
+    bursts of as many requests as there are clients. Returns the request to measure."""
+    for _ in range(2):
+        answers = await asyncio.gather(
+            *(_get(port, _request(page, cookie, None)) for _ in range(clients))
+        )
+        for status, _, body in answers:
+            if status != 200:
+                raise RuntimeError(f"{page.path} answered {status}: {body[:300]!r}")
     etag = None
-    for _ in range(3):  # warm up: the first view after a change draws what is cached
-        status, head, body = await _get(port, _request(page, cookie, None))
-        if status != 200:
-            raise RuntimeError(f"{page.path} answered {status}: {body[:300]!r}")
     if page.etag:
-        for line in head.split(b"\r\n"):
+        for line in answers[-1][1].split(b"\r\n"):
             if line.lower().startswith(b"etag:"):
                 etag = line.split(b":", 1)[1].strip().decode()
         if etag is None:
             raise RuntimeError(f"{page.path} sent no ETag")
-    request = _request(page, cookie, etag)
+    return _request(page, cookie, etag)
+
+
+async def _load(page: Page, port: int, request: bytes, requests: int, clients: int) -> Result:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     size = 0
@@ -128,6 +138,24 @@ async def _load(page: Page, port: int, cookie: str | None, requests: int, client
     start = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return Result(page, time.perf_counter() - start, latencies, statuses, size)
+
+
+async def _measure(
+    port: int, sessions: dict[str, str], requests: int, clients: int, rounds: int
+) -> list[Result]:
+    """Every page in turn, in `rounds` rounds of requests/rounds each: a burst of load from
+    elsewhere on the machine then falls on all pages alike, the baseline's included."""
+    prepared = [await _prepare(p, port, sessions.get(p.user), clients) for p in PAGES]
+    totals = [Result(p, 0.0, [], {}, 0) for p in PAGES]
+    for _ in range(rounds):
+        for total, request in zip(totals, prepared, strict=True):
+            r = await _load(total.page, port, request, requests // rounds, clients)
+            total.seconds += r.seconds
+            total.latencies += r.latencies
+            total.size = max(total.size, r.size)
+            for status, count in r.statuses.items():
+                total.statuses[status] = total.statuses.get(status, 0) + count
+    return totals
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
@@ -180,7 +208,9 @@ def _seed(env: dict[str, str], days: int) -> dict[str, str]:
     return dict(line.split() for line in out.strip().splitlines()[-2:])
 
 
-def run(*, requests: int, clients: int, days: int = 365, workers: int = 2) -> list[Figure]:
+def run(
+    *, requests: int, clients: int, rounds: int = 4, days: int = 365, workers: int = 2
+) -> list[Figure]:
     with scratch_database("pages") as url, tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
@@ -213,16 +243,15 @@ def run(*, requests: int, clients: int, days: int = 365, workers: int = 2) -> li
         )
         try:
             _wait(port, server)
-            results = [
-                asyncio.run(_load(p, port, sessions.get(p.user), requests, clients)) for p in PAGES
-            ]
+            results = asyncio.run(_measure(port, sessions, requests, clients, rounds))
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(
         f"pages: a year ({days} days) at 2,000 conversations a day, seeded in {seeded:.0f} s; "
         f"gunicorn {workers} sync workers, {clients} concurrent clients, {requests} requests "
-        f"a page, cache {'Redis' if env.get('REDIS_URL') else 'per-process memory'}"
+        f"a page in {rounds} rounds, cache "
+        f"{'Redis' if env.get('REDIS_URL') else 'per-process memory'}"
     )
     print(f"  {'page':<26} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'KB':>6}  statuses")
     for r in results:
@@ -282,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     requests, clients = (20, 4) if args.smoke else (args.requests, args.concurrency)
     print(machine())
-    figures = run(requests=requests, clients=clients)
+    figures = run(requests=requests, clients=clients, rounds=1 if args.smoke else 4)
     print(table(figures))
     figures_write(args.figures, figures)
     return 0
