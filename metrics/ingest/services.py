@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from accounts.errors import StoplineError
 from accounts.redaction import redact
+from config.freshness import operation_changed
 from config.jobs import enqueue_on_commit
 from criteria.models import Operation
 from metrics.ingest.complaints import complaint_flag
@@ -256,6 +257,7 @@ def _run_finish(run: IngestionRun, *, status: str, error: str = "") -> Ingestion
         unchanged=run.unchanged,
         rejected=run.rejected,
     )
+    operation_changed(run.operation_id)
     if updated and run.stored_name:
         # The raw file may hold transcripts; it is kept only until the run has finished.
         default_storage.delete(run.stored_name)
@@ -712,4 +714,6 @@ def survey_complaints_flag(*, operation: Operation) -> int:
     with transaction.atomic():
         Conversation.objects.bulk_update(changed, ["survey_complaint"], batch_size=2000)
         _aggregates_recompute(operation=operation, dates=dates, run_id=None)
+    if changed:
+        operation_changed(operation.pk)  # the dashboard's complaint rate moved
     return len(changed)
