@@ -22,6 +22,7 @@ SQL below interpolates only constant table and column names; every value is a bo
 
 import csv
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ from metrics.ingest.columnar import (
     STAGE_COLUMNS,
     Block,
     BlockChecker,
+    CheckedBlock,
     LongLineAt,
     blocks,
 )
@@ -125,19 +127,36 @@ class FastConversations:
     # Staging
 
     def stage(self, stream: IO[bytes], *, attempt: int, progress) -> None:
-        """Read, check and stage every block; `progress()` is called after each one."""
-        for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
-            with transaction.atomic():
-                _claim_check(self.run, attempt)
-                if isinstance(item, LongLineAt):
-                    self.total += 1
-                    self._rejects_save([_reject(self.run, _record(item), [("", LINE_TOO_LONG)])])
-                else:
-                    self._block_stage(item)
-                progress(self.total, self.rejected)
+        """Read, check and stage every block; `progress()` is called after each one.
 
-    def _block_stage(self, block: Block) -> None:
-        checked = self.checker.check(block)
+        pyarrow checks the next block in a second thread (it releases the GIL) while this one
+        COPYs the block before, so that parsing and PostgreSQL's work overlap.
+        """
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            waiting: tuple[Block | LongLineAt, Future | None] | None = None
+            for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
+                check = None
+                if isinstance(item, Block):
+                    check = pool.submit(self.checker.check, item)
+                if waiting is not None:
+                    self._item_stage(*waiting, attempt=attempt, progress=progress)
+                waiting = (item, check)
+            if waiting is not None:
+                self._item_stage(*waiting, attempt=attempt, progress=progress)
+
+    def _item_stage(
+        self, item: Block | LongLineAt, check: Future | None, *, attempt: int, progress
+    ) -> None:
+        with transaction.atomic():
+            _claim_check(self.run, attempt)
+            if isinstance(item, LongLineAt):
+                self.total += 1
+                self._rejects_save([_reject(self.run, _record(item), [("", LINE_TOO_LONG)])])
+            else:
+                self._block_stage(item, check.result())
+            progress(self.total, self.rejected)
+
+    def _block_stage(self, block: Block, checked: CheckedBlock | None) -> None:
         rejects: list[RejectedRow] = []
         if checked is None:  # not one record per line: the csv module reads it
             rows = []
@@ -290,17 +309,18 @@ class FastConversations:
             for c in names
         )
         cursor.execute(
-            f"WITH i AS (INSERT INTO {table} (operation_id, {', '.join(names)}, "  # noqa: S608
+            f"INSERT INTO {table} (operation_id, {', '.join(names)}, "  # noqa: S608
             f"created_by_run_id, changed_by_run_id) SELECT %s, {picked}, %s, %s FROM {STAGE} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.operation_id = %s "
-            "AND c.conversation_id = s.conversation_id) RETURNING local_date) "
-            "SELECT local_date, count(*) FROM i GROUP BY local_date",
+            "AND c.conversation_id = s.conversation_id)",
             [self.operation.pk, self.run.pk, self.run.pk, self.operation.pk],
         )
-        count = 0
-        for day, n in cursor.fetchall():
-            dates.add(_as_date(day))
-            count += n
+        count = cursor.rowcount
+        if count:
+            # Every staged date: a few more than the new rows' perhaps, each rebuilt only
+            # where its figures change.
+            cursor.execute(f"SELECT DISTINCT local_date FROM {STAGE}")  # noqa: S608
+            dates.update(_as_date(day) for (day,) in cursor.fetchall())
         return count
 
     def _aggregates(self, cursor, dates: set[date]) -> None:
