@@ -204,7 +204,7 @@ STOPLINE_WEBHOOK_TIMEOUT = env.float("STOPLINE_WEBHOOK_TIMEOUT", default=10.0)
 STOPLINE_NOTIFICATION_ATTEMPTS = env.int("STOPLINE_NOTIFICATION_ATTEMPTS", default=5)
 STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
 # Rows per block on the PostgreSQL ingest fast path (one staging commit and progress step each).
-STOPLINE_INGEST_BLOCK_ROWS = env.int("STOPLINE_INGEST_BLOCK_ROWS", default=100_000)
+STOPLINE_INGEST_BLOCK_ROWS = env.int("STOPLINE_INGEST_BLOCK_ROWS", default=50_000)
 
 LOGGING = {
     "version": 1,

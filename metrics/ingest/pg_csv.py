@@ -27,6 +27,7 @@ from datetime import date
 from typing import IO
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -154,6 +155,7 @@ class FastConversations:
                 self._rejects_save([_reject(self.run, _record(item), [("", LINE_TOO_LONG)])])
             else:
                 self._block_stage(item, check.result())
+                pa.default_memory_pool().release_unused()  # keep the peak to about two blocks
             progress(self.total, self.rejected)
 
     def _block_stage(self, block: Block, checked: CheckedBlock | None) -> None:
