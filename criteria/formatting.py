@@ -24,13 +24,20 @@ def percent(value: float | Decimal | None, digits: int = 1) -> str:
     return f"{text}{NBSP}%"
 
 
-def range_text(lo: float | Decimal | None, hi: float | Decimal | None, *, empty: str = NONE) -> str:
+def range_text(
+    lo: float | Decimal | None,
+    hi: float | Decimal | None,
+    *,
+    empty: str = NONE,
+    symbols: bool = False,
+) -> str:
     """An agreed range in words (bounds to two decimals of a percent, so 8.25 % stays 8.25 %);
-    ``empty`` when neither bound is set."""
+    ``empty`` when neither bound is set. ``symbols`` writes one side as ``≥ 85 %`` / ``≤ 25 %``
+    where room is short (the workshop board's table, the wall's big figures)."""
     if lo is not None and hi is not None:
         return f"{percent(lo, 2)}–{percent(hi, 2)}"
     if lo is not None:
-        return f"at least {percent(lo, 2)}"
+        return f"{'≥' if symbols else 'at least'} {percent(lo, 2)}"
     if hi is not None:
-        return f"at most {percent(hi, 2)}"
+        return f"{'≤' if symbols else 'at most'} {percent(hi, 2)}"
     return empty

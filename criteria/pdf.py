@@ -14,11 +14,12 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.urls import reverse
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 from accounts.errors import StoplineError
-from criteria.formatting import percent
+from criteria.formatting import range_text as range_words
 from criteria.models import CriteriaVersion, IndicatorTarget
 
 logger = logging.getLogger(__name__)
@@ -116,11 +117,9 @@ def _sampling_text(target: IndicatorTarget) -> str:
 def range_text(target: IndicatorTarget) -> tuple[str, str]:
     """The range as the wall shows it: big figures and a few words under them."""
     lo, hi = target.range_min, target.range_max
-    if lo is not None and hi is not None:
-        return f"{percent(lo, 2)} – {percent(hi, 2)}", "alarm in both directions"
-    if lo is not None:
-        return f"≥ {percent(lo, 2)}", "at least"
-    return f"≤ {percent(hi, 2)}", "at most"
+    words = "alarm in both directions" if lo is not None and hi is not None else ""
+    words = words or ("at least" if lo is not None else "at most")
+    return range_words(lo, hi, symbols=True), words
 
 
 def _rows(version: CriteriaVersion, fit: Fit) -> list[dict[str, Any]]:
@@ -173,6 +172,9 @@ def _context(version: CriteriaVersion, paper: str, fit: Fit) -> dict[str, Any]:
         "paper_label": PAPERS[paper][1],
         "base_pt": fit.base_pt,
         "title": clip(operation.title, 60),
+        # SITE_URL, not the host of the request that printed it: the page hangs for months.
+        "version_url": settings.SITE_URL.rstrip("/")
+        + reverse("criteria:version_detail", args=[operation.slug, version.number]),
     }
 
 

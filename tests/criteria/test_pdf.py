@@ -81,7 +81,7 @@ def test_agreed_version_is_one_a4_landscape_page_with_ranges_and_signatures(pers
         assert target.owner.name in text
         assert f"review within {target.review_within_days} days" in text
         assert flat(target.action) in text
-    assert "8 % – 25 %" in text and "≥ 80 %" in text
+    assert "8 %–25 %" in text and "≥ 80 %" in text
     assert "simple cases" in text and "complex cases" in text
     for signature in agreed.signatures.select_related("department"):
         assert signature.printed_name in text
@@ -345,3 +345,12 @@ def test_anonymous_users_are_sent_to_log_in(personas, agreed):
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_the_footer_links_to_the_version_at_site_url(agreed, settings):
+    settings.SITE_URL = "https://stopline.example.com"
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(BytesIO(criteria_pdf_render(version=agreed))).pages
+    )
+    assert "https://stopline.example.com/ops/eu-chat/versions/1/" in text.replace("\n", "")

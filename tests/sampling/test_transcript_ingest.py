@@ -195,7 +195,7 @@ def test_a_real_worker_redacts_and_receives_only_the_run_id(personas, celery_wor
 
     caplog.set_level(logging.DEBUG)
     sent = []
-    original = ingestion_run_execute_task.delay_on_commit
+    original = ingestion_run_execute_task.apply_async
 
     def spy(*args, **kwargs):
         sent.append((args, kwargs))
@@ -205,15 +205,15 @@ def test_a_real_worker_redacts_and_receives_only_the_run_id(personas, celery_wor
     run = ingestion_run_create(
         operation=personas.operation, file=BytesIO(jsonl().encode()), file_name="c.jsonl"
     )
-    ingestion_run_execute_task.delay_on_commit = spy
+    ingestion_run_execute_task.apply_async = spy
     try:
         ingestion_run_enqueue(run=run)
     finally:
-        ingestion_run_execute_task.delay_on_commit = original
+        ingestion_run_execute_task.apply_async = original
     run = wait_for(run.pk, lambda r: r.is_finished)
 
     assert run.report_line == "2 ingested, 0 updated, 1 rejected"
-    assert sent == [((run.pk,), {})]
+    assert sent == [(((run.pk,),), {"countdown": None})]  # only the run id crosses
     assert_transcripts_redacted()
     assert_nothing_raw(caplog)
 
