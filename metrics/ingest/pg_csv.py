@@ -23,7 +23,7 @@ SQL below interpolates only constant table and column names; every value is a bo
 import csv
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date
 from typing import IO
 from zoneinfo import ZoneInfo
 
@@ -203,6 +203,8 @@ class FastConversations:
                 with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
                     for line, row in cleaned:
                         metadata = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
+                        # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
+                        row["started_at"] = row["started_at"].astimezone(UTC)
                         values = [row[c] for c in STAGE_COLUMNS[:-2]]
                         copy.write_row([*values, metadata, line])
         self._rejects_save(rejects)

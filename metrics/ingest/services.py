@@ -28,7 +28,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import UTC, date
 from itertools import islice
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -423,6 +423,8 @@ class _ConversationIngester:
             with cursor.copy(f"COPY {self.stage_table} ({', '.join(names)}) FROM STDIN") as copy:
                 for row, fingerprint, record in rows:
                     values = [row[n] for n, _ in _STAGE_COLUMNS[:-1]]
+                    # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
+                    values[1] = values[1].astimezone(UTC)
                     metadata = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
                     copy.write_row([*values, metadata, fingerprint, record.line])
             return
