@@ -111,17 +111,14 @@ def test_no_personal_data_is_stored_through_any_ingestion_path(
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
     from django.urls import reverse
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
-
-    from tests.conftest import PASSWORD
 
     # 1. The CLI.
     path = tmp_path / "cli.csv"
     path.write_text(conversations_csv("cli"))
     call_command("ingest", "eu-chat", str(path), stdout=io.StringIO())
     # 2. The upload page.
-    assert client.login(username=personas.facilitator.username, password=PASSWORD)
+    client.force_login(personas.facilitator)  # (django-axes needs a request for login())
     upload = SimpleUploadedFile("page.csv", conversations_csv("page").encode(), "text/csv")
     with django_capture_on_commit_callbacks(execute=True):  # the worker starts after commit
         client.post(
@@ -129,8 +126,7 @@ def test_no_personal_data_is_stored_through_any_ingestion_path(
         )
     # 3. The API: a CSV body, and JSON with nested metadata and a transcript.
     api = APIClient()
-    token, _ = Token.objects.get_or_create(user=personas.facilitator)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.force_authenticate(user=personas.facilitator)
     url = "/api/v1/operations/eu-chat/conversations/"
     api.post(url, conversations_csv("api"), content_type="text/csv")
     body = [
