@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.errors import Conflict, PermissionDenied, ReauthRequired, StoplineError
 from accounts.models import Department, Membership, Organization
 from accounts.services import organization_ensure
+from config.freshness import operation_changed
 from criteria.models import (
     AuditEvent,
     Comment,
@@ -99,6 +100,7 @@ def audit_record(
     version_number: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    operation_changed(operation.pk)  # the board and dashboard show what was written
     return AuditEvent.objects.create(
         organization_id=operation.organization_id,
         operation=operation,

@@ -41,6 +41,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.errors import StoplineError
+from config.freshness import operation_changed
 from config.jobs import enqueue_on_commit
 from criteria.models import Operation
 from metrics.ingest import pg_csv
@@ -301,6 +302,7 @@ def _fast_execute(
         ingester.apply(attempt=run.attempt, lines_read=lines_read)
     finally:
         ingester.close()
+    operation_changed(run.operation_id)  # cached pages of the operation are drawn again
     if run.stored_name:
         default_storage.delete(run.stored_name)
     return IngestionRun.objects.get(pk=run.pk)
@@ -325,6 +327,7 @@ def _run_finish(run: IngestionRun, *, status: str, error: str = "") -> Ingestion
         unchanged=run.unchanged,
         rejected=run.rejected,
     )
+    operation_changed(run.operation_id)
     if updated and run.stored_name:
         # The raw file may hold transcripts; it is kept only until the run has finished.
         default_storage.delete(run.stored_name)
