@@ -260,7 +260,7 @@ def test_adding_phrases_and_flagging_again_recounts_the_days(personas):
     )
     out = io.StringIO()
     call_command("flag_complaints", op.slug, stdout=out)
-    assert "1 conversation(s) flagged differently" in out.getvalue()
+    assert "1 day(s) flagged differently" in out.getvalue()
     row.refresh_from_db()
     assert (row.survey_comments, row.survey_complaints) == (5, 4)
 
@@ -293,3 +293,27 @@ def test_the_flagged_comments_page_queries_do_not_grow(
     add(40, 100)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.service
+@pytest.mark.usefixtures("media_root")
+def test_the_postgresql_fast_path_flags_and_counts_complaints(personas):
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"  # the CSV fast path (metrics.ingest.pg_csv)
+    op = personas.operation
+    lines = ["conversation_id,started_at,complexity,escalated,survey_comment"]
+    for i, comment in enumerate(COMMENTS):
+        lines.append(f'c{i},2026-03-02T1{i}:00:00+01:00,complex,true,"{comment}"')
+    run = ingest(op, "\n".join(lines) + "\n")
+    assert (run.ingested, run.rejected) == (6, 0)
+    flags = dict(Conversation.objects.values_list("conversation_id", "survey_complaint"))
+    assert flags == {"c0": True, "c1": True, "c2": True, "c3": False, "c4": False, "c5": None}
+    row = DailyAggregate.objects.get(operation=op, date=date(2026, 3, 2))
+    assert (row.survey_comments, row.survey_complaints) == (5, 3)
+    # The same file again changes nothing; a changed comment is flagged again.
+    ingest(op, "\n".join(lines) + "\n")
+    lines[4] = 'c3,2026-03-02T13:00:00+01:00,complex,true,"I could not reach a human"'
+    ingest(op, "\n".join(lines) + "\n")
+    row.refresh_from_db()
+    assert (row.survey_comments, row.survey_complaints) == (5, 4)

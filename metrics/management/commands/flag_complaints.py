@@ -22,4 +22,4 @@ class Command(BaseCommand):
         except Operation.DoesNotExist as exc:
             raise CommandError(f"Unknown operation {options['operation']!r}.") from exc
         changed = survey_complaints_flag(operation=operation)
-        self.stdout.write(f"{operation.slug}: {changed} conversation(s) flagged differently")
+        self.stdout.write(f"{operation.slug}: {changed} day(s) flagged differently")
