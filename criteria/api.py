@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.errors import PermissionDenied, StoplineError
+from accounts.tokens import TokenAuthentication
 from accounts.views import SESSION_AUTH_AT
 from criteria.access import operation_get_for_user, operations_for_user, version_get_for_user
 from criteria.models import CriteriaVersion, IndicatorKey, Operation

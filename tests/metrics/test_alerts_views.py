@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 
 from criteria.models import CriteriaVersion
@@ -17,7 +18,7 @@ REFUSED = ["cx_lead", "viewer", "reviewer"]
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 
