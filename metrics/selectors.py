@@ -1,10 +1,10 @@
 """Reads of the metrics app."""
 
-import csv
 from collections.abc import Iterator
 
 from django.db.models import F, QuerySet
 
+from accounts.csv_export import SafeWriter
 from criteria.models import Operation
 from metrics.models import Alert, AlertEvent, IngestionRun, RejectedRow, Review
 
@@ -24,7 +24,7 @@ class _Echo:
 
 def rejected_rows_csv_lines(run: IngestionRun) -> Iterator[str]:
     """The run's rejected rows as CSV lines (line, column, reason, original), streamed."""
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
     yield writer.writerow(["line", "column", "reason", "original"])
     for row in rejected_rows_for_run(run).iterator(chunk_size=2000):
         yield writer.writerow([row.line, row.column, row.reason, row.original])
