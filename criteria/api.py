@@ -116,6 +116,9 @@ class CriteriaAPIView(GenericAPIView):
     # JSON only: the browsable API would need a queryset per view to render its forms;
     # /api/docs/ is the interactive documentation.
     renderer_classes = [JSONRenderer]
+    # JSON bodies only (the import also takes YAML and a file): form encodings cannot say
+    # null, so the schema would promise inputs that the API then rejects.
+    parser_classes = [JSONParser]
 
 
 class OperationListView(CriteriaAPIView):
@@ -178,7 +181,8 @@ class VersionExportView(CriteriaAPIView):
 
     @extend_schema(
         summary="The version as a criteria document (FORMATS.md §3)",
-        responses={(200, "text/yaml"): OpenApiTypes.STR},
+        # A YAML mapping: operation, title, indicators, content_sha256, ...
+        responses={(200, "text/yaml"): OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, slug: str, number: int) -> HttpResponse:
         version, _ = version_get_for_user(request.user, slug, number)

@@ -13,9 +13,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 def csp_directives(response) -> dict[str, list[str]]:
     header = response["Content-Security-Policy"]
-    return {
-        part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()
-    }
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
 @pytest.mark.django_db
