@@ -4,6 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.views import healthz
 
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    # An HTML page: OPTIONS would render DRF's metadata through the HTML renderer (a 500).
+    http_method_names = ["get", "head"]
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
@@ -11,7 +17,7 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     path("metrics/", include(("metrics.urls", "metrics"))),
     path("sampling/", include(("sampling.urls", "sampling"))),
     path("", include(("criteria.urls", "criteria"))),

@@ -1,0 +1,174 @@
+"""Role × URL × method over two organizations, generated from the URLconf.
+
+Every URL pattern of the project is requested with every method, its parameters filled with
+real objects of organization "acme", by: nobody (anonymous), a facilitator of another
+organization (outsider) and acme's read-only viewer. Expected: 0 server errors, and 0
+unexpected successes: no 2xx for anonymous or outsider except the public pages and the
+user's own account pages, and no write at all (a fingerprint of every table of our apps)
+by any of them. A new URL pattern is covered without touching this file; a new parameter
+name fails the test until it gets a filler below.
+"""
+
+import hashlib
+import re
+from itertools import product
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from criteria.services import comment_add
+from metrics.models import IngestionRun
+from sampling.models import ReviewItem
+from sampling.services import sample_draw
+from tests.criteria.signing import agree, membership
+from tests.criteria.test_views import login
+from tests.metrics.alert_data import make_alert
+from tests.sampling.factories import WEEK, plan_set, week_make
+
+METHODS = ["get", "post", "put", "patch", "delete", "options"]
+# Pages anyone may open (they show nothing of an organization).
+PUBLIC = {
+    "healthz",
+    "login",
+    "logout",
+    "schema",
+    "api-docs",
+    "criteria:diagnostic",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+    "oidc_logout",
+}
+# The signed-in user's own account (tokens, e-mail preferences): any member may use them.
+OWN_ACCOUNT = {"preferences", "tokens", "token_revoke", "criteria:operation_list"}
+WATCHED_APPS = ["accounts", "criteria", "metrics", "sampling", "knox", "auth"]
+
+
+def url_patterns(patterns=None, prefix="", namespace=None):
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("admin/"):
+                continue  # Django's admin checks staff status itself
+            yield from url_patterns(p.url_patterns, prefix + str(p.pattern), p.namespace)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
+            yield prefix + str(p.pattern), name
+
+
+def fill(route: str, fillers: dict[str, str]) -> str:
+    if route.startswith("^") or "(?" in route:  # a regex catch-all: try one unknown path
+        return "/api/v1/no-such-endpoint/"
+    names = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    missing = [n for n in names if n not in fillers]
+    assert not missing, f"{route}: give the parameter(s) {missing} a filler in this test"
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: fillers[m.group(1)], route)
+
+
+def fingerprint() -> str:
+    """A digest of every row of the watched apps: any write changes it."""
+    digest = hashlib.sha256()
+    for app in WATCHED_APPS:
+        for model in apps.get_app_config(app).get_models():
+            if model._meta.swapped:
+                continue
+            for row in model.objects.order_by("pk").values_list():
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def world(personas):
+    """acme with an agreed version, a comment, an alert and its review, a run, review items."""
+    agree(personas)
+    comment = comment_add(
+        operation=personas.operation,
+        membership=membership(personas.legal_lead, personas.operation),
+        key="escalation_rate",
+        text="Hi",
+    )
+    alert = make_alert(personas.operation)
+    run = IngestionRun.objects.create(
+        operation=personas.operation, file_name="a.csv", sha256="0" * 64, size=1
+    )
+    plan_set(personas.operation, 4)
+    week_make(personas.operation, 8)
+    sample_draw(operation=personas.operation, week=WEEK)
+    item = ReviewItem.objects.filter(draw__operation=personas.operation).first()
+    return {
+        "slug": "eu-chat",
+        "number": "1",
+        "key": "escalation_rate",
+        "pk": str(comment.pk),
+        "comment_id": str(comment.pk),
+        "alert_id": str(alert.pk),
+        "review_id": str(alert.review.pk),
+        "run_id": str(run.pk),
+        "item_id": str(item.pk),
+        "case_id": "999999",  # no calibration case in this world: the 404 path
+        "token_key": "stl_notmine",
+    }
+
+
+class _Crashed:
+    def __init__(self, exc: Exception) -> None:
+        self.status_code = 500
+        self.exc = exc
+
+
+def request(client: Client, method: str, url: str):
+    try:
+        if method in ("get", "options"):
+            return getattr(client, method)(url)
+        return getattr(client, method)(url, data={}, content_type="application/json")
+    except Exception as exc:  # noqa: BLE001 - an uncaught exception is a server error
+        return _Crashed(exc)
+
+
+def check(client: Client, who: str, world: dict, allowed: set[str]) -> list[str]:
+    problems = []
+    for (route, name), method in product(sorted(set(url_patterns())), METHODS):
+        url = fill(route, world)
+        before = fingerprint()
+        response = request(client, method, url)
+        status = response.status_code
+        if status >= 500:
+            detail = getattr(response, "exc", "")
+            problems.append(f"{who} {method.upper()} {url}: server error {status} {detail!r}")
+        elif 200 <= status < 300 and name not in allowed and method != "options":
+            problems.append(f"{who} {method.upper()} {url}: unexpected success {status}")
+        if name not in OWN_ACCOUNT | PUBLIC and fingerprint() != before:
+            problems.append(f"{who} {method.upper()} {url}: wrote to the database ({status})")
+    return problems
+
+
+def test_every_url_and_method_refuses_anonymous(world):
+    assert check(Client(), "anonymous", world, PUBLIC) == []
+
+
+def test_every_url_and_method_refuses_another_organization(client, personas, world):
+    login(client, personas.outsider)
+    assert check(client, "outsider", world, PUBLIC | OWN_ACCOUNT) == []
+
+
+def test_the_viewer_reads_but_never_writes(client, personas, world):
+    login(client, personas.viewer)
+    problems = []
+    for (route, name), method in product(sorted(set(url_patterns())), METHODS):
+        if method in ("get", "options") or name in OWN_ACCOUNT | PUBLIC:
+            continue
+        url = fill(route, world)
+        before = fingerprint()
+        status = request(client, method, url).status_code
+        if status >= 500:
+            problems.append(f"viewer {method.upper()} {url}: server error {status}")
+        if fingerprint() != before:
+            problems.append(f"viewer {method.upper()} {url}: wrote to the database ({status})")
+    assert problems == []
+
+
+def test_the_matrix_covers_every_pattern(world):
+    routes = list(url_patterns())
+    assert len(routes) > 60
+    for route, _ in routes:
+        fill(route, world)  # every parameter has a filler
