@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from metrics import stats
-from metrics.detectors import (
+from metrics.detection import stats
+from metrics.detection.detectors import (
     CASE_MIX,
     CHANGE_DETECTED,
     NO_DATA,

@@ -28,7 +28,7 @@ def _bench_url(url: str) -> tuple[str, str, str]:
 
 
 def _generate(path: Path, rows: int) -> None:
-    from metrics.samples import CSV_COLUMNS, conversation_rows
+    from bench.samples import CSV_COLUMNS, conversation_rows
 
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -61,7 +61,7 @@ def _raw_copy(path: Path) -> float:
 def _ours(path: Path) -> tuple[float, float, str, str]:
     from accounts.services import organization_ensure
     from criteria.services import operation_create
-    from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
+    from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 
     org = organization_ensure(slug="bench", name="Bench")
     operation = operation_create(

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Department, Organization
+from criteria.formatting import range_text
 
 
 class IndicatorKey(models.TextChoices):
@@ -174,13 +175,7 @@ class IndicatorTarget(models.Model):
 
     @property
     def range_display(self) -> str:
-        lo = None if self.range_min is None else f"{float(self.range_min) * 100:g} %"
-        hi = None if self.range_max is None else f"{float(self.range_max) * 100:g} %"
-        if lo and hi:
-            return f"{lo} – {hi}"
-        if lo:
-            return f"at least {lo}"
-        return f"at most {hi}"
+        return range_text(self.range_min, self.range_max)
 
     @property
     def trigger_display(self) -> str:

@@ -18,6 +18,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 from accounts.errors import StoplineError
+from criteria.formatting import range_text as range_words
 from criteria.models import CriteriaVersion, IndicatorTarget
 
 logger = logging.getLogger(__name__)
@@ -112,18 +113,12 @@ def _sampling_text(target: IndicatorTarget) -> str:
     return ", ".join(parts)
 
 
-def _percent(value: Any) -> str:
-    return f"{float(value) * 100:g}\u00a0%"  # never break between number and %
-
-
 def range_text(target: IndicatorTarget) -> tuple[str, str]:
     """The range as the wall shows it: big figures and a few words under them."""
     lo, hi = target.range_min, target.range_max
-    if lo is not None and hi is not None:
-        return f"{_percent(lo)} – {_percent(hi)}", "alarm in both directions"
-    if lo is not None:
-        return f"≥ {_percent(lo)}", "at least"
-    return f"≤ {_percent(hi)}", "at most"
+    words = "alarm in both directions" if lo is not None and hi is not None else ""
+    words = words or ("at least" if lo is not None else "at most")
+    return range_words(lo, hi, symbols=True), words
 
 
 def _rows(version: CriteriaVersion, fit: Fit) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from criteria.formatting import range_text
 from criteria.models import (
     INDICATOR_HELP,
     INDICATOR_ORDER,
@@ -45,11 +46,7 @@ class Bar:
 
     @property
     def text(self) -> str:
-        lo = "" if self.range_min is None else f"{_pct(self.range_min):g} %"
-        hi = "" if self.range_max is None else f"{_pct(self.range_max):g} %"
-        if lo and hi:
-            return f"{lo} – {hi}"
-        return f"≥ {lo}" if lo else f"≤ {hi}"
+        return range_text(self.range_min, self.range_max, symbols=True)
 
 
 @dataclass

@@ -14,16 +14,16 @@ from rest_framework.views import APIView
 from accounts.tokens import TokenAuthentication
 from criteria.access import operation_get_for_user
 from metrics.access import operation_get_for_ingest
-from metrics.ingest_formats import FileRejected
-from metrics.models import IngestionRun
-from metrics.selectors import ingestion_runs_for_operation
-from metrics.services.ingest import (
+from metrics.ingest.formats import FileRejected
+from metrics.ingest.services import (
     UploadTooLarge,
     ingestion_run_create,
     ingestion_run_execute,
     ingestion_run_report,
     size_limit_message,
 )
+from metrics.models import IngestionRun
+from metrics.selectors import ingestion_runs_for_operation
 
 # Content-Type -> the file name the run records (the format itself is sniffed from the body).
 BODY_NAMES = {

@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 from accounts.tokens import TokenAuthentication
 from criteria.access import operation_get_for_user
 from metrics.access import alert_get_for_user, review_get_for_user
+from metrics.alerts.reviews import ACTIONS, alert_act, review_decide
 from metrics.models import Alert, Review
 from metrics.selectors import alerts_for_operation, reviews_for_operation
-from metrics.services.reviews import ACTIONS, alert_act, review_decide
 
 AUTH = [TokenAuthentication, SessionAuthentication]
 

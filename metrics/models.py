@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from criteria.formatting import percent, range_text
 from criteria.models import Operation
 from metrics.weeks import week_label
 
@@ -33,6 +34,9 @@ class Conversation(models.Model):
     language = models.CharField(max_length=35, blank=True)
     csat = models.PositiveSmallIntegerField(null=True, blank=True)
     topic = models.CharField(max_length=200, blank=True)
+    survey_comment = models.TextField(
+        blank=True, help_text="The post-contact survey's free text, redacted before storage."
+    )
     metadata = models.JSONField(default=dict, blank=True)
     created_by_run_id = models.BigIntegerField(null=True, blank=True)
     changed_by_run_id = models.BigIntegerField(null=True, blank=True)
@@ -300,17 +304,11 @@ class Alert(models.Model):
 
     @property
     def range_display(self) -> str:
-        lo = None if self.range_min is None else f"{self.range_min * 100:g} %"
-        hi = None if self.range_max is None else f"{self.range_max * 100:g} %"
-        if lo and hi:
-            return f"{lo} – {hi}"
-        if lo or hi:
-            return f"at least {lo}" if lo else f"at most {hi}"
-        return "—"
+        return range_text(self.range_min, self.range_max)
 
     @property
     def value_display(self) -> str:
-        return "—" if self.value is None else f"{self.value * 100:.1f} %"
+        return percent(self.value)
 
 
 class AlertEvent(models.Model):

@@ -6,9 +6,10 @@ from celery import shared_task
 from django.db import OperationalError
 
 from criteria.models import CriteriaVersion, Operation
-from metrics.services.drift import drift_evaluate, local_yesterday
-from metrics.services.ingest import ingestion_run_execute
-from metrics.services.notifications import notification_deliver
+from metrics.alerts.lifecycle import drift_evaluate
+from metrics.alerts.notifications import notification_deliver
+from metrics.detection.evaluate import local_yesterday
+from metrics.ingest.services import ingestion_run_execute
 
 RETRY = {
     "acks_late": True,
@@ -74,7 +75,7 @@ def weekly_digest_all(week_start_iso: str | None = None) -> int:
 
     from django.utils import timezone
 
-    from metrics.services.digest import operations_for_digest, week_bounds
+    from metrics.alerts.digest import operations_for_digest, week_bounds
 
     if week_start_iso is None:
         week_start_iso = week_bounds(timezone.localdate() - timedelta(days=7))[0].isoformat()
@@ -97,7 +98,7 @@ def weekly_digest_send_task(operation_id: int, week_start_iso: str) -> bool:
     from datetime import date
 
     from criteria.models import Operation
-    from metrics.services.digest import weekly_digest_send
+    from metrics.alerts.digest import weekly_digest_send
 
     operation = Operation.objects.filter(pk=operation_id).first()
     if operation is None:

@@ -24,7 +24,16 @@ from metrics.access import (
     membership_can_ingest,
     review_get_for_user,
 )
+from metrics.alerts.reviews import alert_act, review_decide
 from metrics.forms import AlertActionForm, IngestUploadForm, ReviewDecideForm
+from metrics.ingest.review_scores import reviewer_recommendation_latest
+from metrics.ingest.services import (
+    UploadTooLarge,
+    ingestion_run_create,
+    ingestion_run_enqueue,
+    size_limit_message,
+)
+from metrics.ingest.uploads import TOO_LARGE_ATTRIBUTE, SizeLimitUploadHandler
 from metrics.models import Alert, Review
 from metrics.selectors import (
     alert_events,
@@ -35,15 +44,6 @@ from metrics.selectors import (
     rejected_rows_for_run,
     reviews_for_operation,
 )
-from metrics.services.ingest import (
-    UploadTooLarge,
-    ingestion_run_create,
-    ingestion_run_enqueue,
-    size_limit_message,
-)
-from metrics.services.review_scores import reviewer_recommendation_latest
-from metrics.services.reviews import alert_act, review_decide
-from metrics.uploads import TOO_LARGE_ATTRIBUTE, SizeLimitUploadHandler
 
 REJECTS_PER_PAGE = 50
 RUNS_PER_PAGE = 50

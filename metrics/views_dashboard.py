@@ -9,10 +9,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from criteria.access import operation_get_for_user
-from metrics.dashboard import DEFAULT_PERIOD, PERIODS, dashboard_get, operation_today
-from metrics.pdf import status_pdf_render
-from metrics.services.review_scores import reviewer_recommendation_latest
-from metrics.status_report import status_report_build
+from metrics.ingest.review_scores import reviewer_recommendation_latest
+from metrics.reporting.dashboard import DEFAULT_PERIOD, PERIODS, dashboard_get, operation_today
+from metrics.reporting.pdf import status_pdf_render
+from metrics.reporting.status_report import status_report_build
 
 
 def _period(request: HttpRequest) -> int:

@@ -1,4 +1,4 @@
-"""The week's qualitative indicators, handed to metrics (metrics.services.review_scores).
+"""The week's qualitative indicators, handed to metrics (metrics.ingest.review_scores).
 
 From the primary (not the blind second) reviews of a week's draw:
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from criteria.models import Operation
+from metrics.ingest.review_scores import weekly_review_score_record
 from metrics.models import WeeklyReviewScore
-from metrics.services.review_scores import weekly_review_score_record
 from sampling.models import HandoffVerdict, ReviewItem, RubricScore
 from sampling.weighting import ProportionEstimate, weighted_proportion
 

@@ -41,8 +41,8 @@ from accounts.errors import Conflict, StoplineError
 from accounts.models import Organization
 from criteria.models import IndicatorKey, Operation
 from criteria.services import version_in_force, version_latest
+from metrics.ingest.review_scores import reviewer_recommendation_record
 from metrics.models import Conversation, ReviewerRecommendation
-from metrics.services.review_scores import reviewer_recommendation_record
 from metrics.weeks import week_label, week_parse, week_start_of
 from sampling.models import (
     CalibrationCase,

@@ -11,10 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from accounts.redaction import KINDS, redact
 from criteria.models import Operation
 from sampling.handoff_phrases import conversation_asked_for_human, normalise
 from sampling.models import SamplingSettings, Transcript
-from sampling.redaction import KINDS, redact
 
 # Looping: the customer sends the same text (at least LOOP_MIN_CHARS once normalised) twice,
 # or the AI the same reply three times. (Bots reuse a template line twice routinely: "Please

@@ -46,7 +46,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from metrics.stats import wilson_bounds
+from metrics.detection.stats import wilson_bounds
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class ProportionEstimate:
 
 def wilson_interval(p: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion ``p`` observed on ``n`` (possibly fractional);
-    the formula lives in :func:`metrics.stats.wilson_bounds`."""
+    the formula lives in :func:`metrics.detection.stats.wilson_bounds`."""
     if n <= 0:
         return 0.0, 1.0
     lower, upper = wilson_bounds(p, n, NormalDist().inv_cdf(0.5 + confidence / 2))

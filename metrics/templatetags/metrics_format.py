@@ -2,7 +2,7 @@
 
 from django import template
 
-from metrics.charts import percent
+from criteria.formatting import percent
 
 register = template.Library()
 

@@ -4,8 +4,8 @@ from django import template
 
 from criteria.models import Operation
 from criteria.services import version_latest
-from metrics.indicators import indicator_series
-from metrics.services.drift import backtest_count
+from metrics.detection.evaluate import backtest_count
+from metrics.detection.indicators import indicator_series
 
 register = template.Library()
 

@@ -81,7 +81,7 @@ def test_four_departments_agree_then_an_edit_dismisses_signatures(browser, live_
         "#live-escalation_rate >> text=Disputes must always reach", timeout=15_000
     )
     # The overlap of 8-22, >=10, 8-25, <=20 is 10-20 %.
-    assert "10 % – 20 %" in facilitator.inner_text("#live-escalation_rate")
+    assert "10 %–20 %" in facilitator.inner_text("#live-escalation_rate").replace("\xa0", " ")
 
     # The facilitator sets the draft to the overlap and proposes it.
     target = facilitator.locator("#ind-escalation_rate form.target-form")

@@ -81,7 +81,7 @@ def test_agreed_version_is_one_a4_landscape_page_with_ranges_and_signatures(pers
         assert target.owner.name in text
         assert f"review within {target.review_within_days} days" in text
         assert flat(target.action) in text
-    assert "8 % – 25 %" in text and "≥ 80 %" in text
+    assert "8 %–25 %" in text and "≥ 80 %" in text
     assert "simple cases" in text and "complex cases" in text
     for signature in agreed.signatures.select_related("department"):
         assert signature.printed_name in text

@@ -206,7 +206,7 @@ def test_board_shows_positions_overlap_and_no_overlap(client, personas):
         {"min": "60", "rationale": "Complex customers come back."},
     )
     body = client.get(reverse("criteria:board", args=[slug])).content.decode()
-    assert "10 % – 18 %" in body  # the overlap of 10-30 and <=18
+    assert "10\xa0%–18\xa0%" in body  # the overlap of 10-30 and <=18
     assert "No overlap" in body  # fcr_complex: <=40 against >=60
     assert "Disputes need people." in body
     # The draft (8-25 %) reaches beyond the 10-18 % overlap.

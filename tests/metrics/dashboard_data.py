@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 from criteria.models import Operation
-from metrics import stats
-from metrics.dashboard import operation_today
+from metrics.detection import stats
 from metrics.models import WeeklyReviewScore
+from metrics.reporting.dashboard import operation_today
 from tests.metrics.drift_data import add_days
 
 

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from metrics.alerts.lifecycle import drift_evaluate
 from metrics.models import NotificationAttempt, OperationNotificationSettings
-from metrics.services.drift import drift_evaluate
 from tests.criteria.signing import agree
 from tests.metrics.drift_data import add_days
 

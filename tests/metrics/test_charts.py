@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from metrics.charts import indicator_chart_svg, small_multiple_svg
+from metrics.reporting.charts import indicator_chart_svg, small_multiple_svg
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -137,7 +137,7 @@ def test_small_multiple_keeps_missing_weeks_visible():
 
 
 def test_gaps_between_points_break_the_line():
-    """Series from metrics.indicators list only days with data: a gap is missing data."""
+    """Series from metrics.detection.indicators list only days with data: a gap is missing data."""
     points = series(3) + series(3, start=date(2027, 3, 10))
     root = parse(indicator_chart_svg(points, band_min=0.08, band_max=0.25, title="Esc"))
     assert len(by_class(root, "series")) == 2

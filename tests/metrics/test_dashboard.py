@@ -7,13 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from metrics.dashboard import (
+from metrics.detection.indicators import rate_point
+from metrics.reporting.dashboard import (
     assess,
     missed_rising,
     operation_today,
     week_since_go_live,
 )
-from metrics.indicators import rate_point
 from tests.criteria.signing import agree
 from tests.metrics.dashboard_data import add_recent_days, add_review_weeks
 
@@ -195,7 +195,7 @@ def test_week_since_go_live():
 
 
 def test_missed_handoffs_rise_only_on_a_real_step_up():
-    from metrics.dashboard import WeekPoint
+    from metrics.reporting.dashboard import WeekPoint
 
     def weeks(rates):
         return [
@@ -214,7 +214,7 @@ def test_missed_handoffs_rise_only_on_a_real_step_up():
 
 
 def test_open_alerts_reviews_and_markers_appear(agreed, client, mailoutbox):
-    from metrics.services.drift import drift_evaluate
+    from metrics.alerts.lifecycle import drift_evaluate
 
     operation = agreed.operation
     add_recent_days(operation, 60, collapse_days=6)
@@ -233,7 +233,7 @@ def test_open_alerts_reviews_and_markers_appear(agreed, client, mailoutbox):
 def test_query_count_with_alerts_does_not_grow_with_days(
     agreed, client, django_assert_max_num_queries, mailoutbox
 ):
-    from metrics.services.drift import drift_evaluate
+    from metrics.alerts.lifecycle import drift_evaluate
 
     operation = agreed.operation
     end = operation_today(operation)
@@ -269,7 +269,7 @@ def add_recent_days_at(operation, days, rate, *, end):
 
 
 def test_escalation_falling_needs_a_real_drop():
-    from metrics.dashboard import escalation_falling
+    from metrics.reporting.dashboard import escalation_falling
 
     end = date(2027, 3, 28)
     steady = points([0.15] * 28)

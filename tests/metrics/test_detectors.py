@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.detection import BASELINE, START, Ops, ramp, simulate
-from metrics.detectors import (
+from metrics.detection.detectors import (
     CASE_MIX,
     CHANGE_DETECTED,
     NO_DATA,

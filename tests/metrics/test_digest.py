@@ -8,9 +8,9 @@ from django.core import mail
 from django.core.management import call_command
 
 from accounts.models import Membership
+from metrics.alerts.digest import weekly_digest_send
+from metrics.ingest.review_scores import weekly_review_score_record
 from metrics.models import WeeklyDigest
-from metrics.services.digest import weekly_digest_send
-from metrics.services.review_scores import weekly_review_score_record
 from metrics.tasks import weekly_digest_all
 from tests.criteria.signing import agree
 from tests.metrics.drift_data import add_days

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from criteria.services import draft_ensure, target_set
+from metrics.alerts.lifecycle import drift_evaluate
 from metrics.models import Alert, AlertEvent, DailyAggregate, NotificationAttempt, Review
-from metrics.services.drift import drift_evaluate
 from tests.criteria.signing import agree, membership
 from tests.metrics.drift_data import add_days
 
@@ -179,7 +179,7 @@ def test_a_case_mix_shift_raises_a_warning_without_a_review(personas, agreed):
 
 
 def test_an_expired_snooze_opens_the_alert_again(personas, agreed):
-    from metrics.services.reviews import alert_act
+    from metrics.alerts.reviews import alert_act
 
     op = personas.operation
     add_days(op, START, 40, escalation=lambda i: 0.17 if i < 30 else 0.02)
@@ -231,7 +231,7 @@ def test_in_control_years_stay_within_the_false_alarm_budget(personas, agreed):
     """Four simulated years after a 56-day pilot: the ranges never fire, and the two change
     detectors (complex FCR, case mix) stay near their budget of one per indicator-year (the
     calibration is Monte Carlo: docs/drift-detection.md reports 1.1 for this baseline)."""
-    from metrics.services.drift import drift_evaluate as evaluate
+    from metrics.alerts.lifecycle import drift_evaluate as evaluate
     from tests.metrics.drift_data import add_noisy_days
 
     op = personas.operation

@@ -2,9 +2,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from metrics.indicators import day_obs, indicator_series, windows
+from metrics.detection.indicators import day_obs, indicator_series, windows
+from metrics.ingest.review_scores import weekly_review_score_record
 from metrics.models import DailyAggregate
-from metrics.services.review_scores import weekly_review_score_record
 
 START = date(2026, 3, 2)
 
@@ -103,7 +103,7 @@ def test_review_score_weekly_points_for_detectors(personas):
 
 
 def test_rolling_windows_pool_the_days_before(personas):
-    from metrics.indicators import rolling
+    from metrics.detection.indicators import rolling
 
     op = personas.operation
     for i in range(3):

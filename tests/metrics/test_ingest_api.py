@@ -6,8 +6,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from bench.samples import conversation_rows, rows_to_csv
 from metrics.models import Conversation, DailyAggregate, IngestionRun
-from metrics.samples import conversation_rows, rows_to_csv
 from tests.conftest import api_token
 
 pytestmark = pytest.mark.usefixtures("media_root")

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from bench.samples import conversation_rows, rows_to_csv
 from metrics.models import Conversation, DailyAggregate, IngestionRun
-from metrics.samples import conversation_rows, rows_to_csv
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -83,7 +83,7 @@ def test_unknown_operation_or_file(personas, tmp_path):
 
 
 def test_the_progress_bar_is_drawn_on_a_terminal(personas, tmp_path, monkeypatch):
-    from metrics.services import ingest as service
+    from metrics.ingest import services as service
 
     monkeypatch.setattr(service, "CHUNK_ROWS", 10)
     path = tmp_path / "c.csv"

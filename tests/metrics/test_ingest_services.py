@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from bench.samples import CSV_COLUMNS, conversation_rows, rows_to_csv
+from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
-from metrics.samples import CSV_COLUMNS, conversation_rows, rows_to_csv
-from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -419,7 +419,7 @@ def test_executing_a_finished_run_again_changes_nothing(personas):
 
 
 def test_re_executing_an_interrupted_run_reaches_the_same_end_state(personas, monkeypatch):
-    from metrics.services import ingest as service
+    from metrics.ingest import services as service
 
     content, bad, good = ten_thousand_with_bad_rows()
     monkeypatch.setattr(service, "CHUNK_ROWS", 1000)
@@ -500,7 +500,7 @@ def test_a_transcript_column_in_csv_is_kept_out_of_metadata_and_rejected_text(pe
 
 
 def test_a_gzip_file_cut_short_fails_after_keeping_its_complete_chunks(personas, monkeypatch):
-    from metrics.services import ingest as service
+    from metrics.ingest import services as service
 
     monkeypatch.setattr(service, "CHUNK_ROWS", 500)
     compressed = gzip.compress(rows_to_csv(list(conversation_rows(5000, seed=9))).encode())

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
 from django.urls import reverse
 
+from bench.samples import conversation_rows, rows_to_csv
+from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 from metrics.models import Conversation, IngestionRun
-from metrics.samples import conversation_rows, rows_to_csv
-from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("media_root", "celery_eager")

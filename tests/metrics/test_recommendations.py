@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from metrics.services.review_scores import (
+from metrics.ingest.review_scores import (
     reviewer_recommendation_latest,
     reviewer_recommendation_record,
 )
-from metrics.status_report import status_report_build
+from metrics.reporting.status_report import status_report_build
 from tests.criteria.signing import agree
 from tests.criteria.test_views import login
 

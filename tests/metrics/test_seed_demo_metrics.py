@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from criteria.models import Operation
-from metrics.dashboard import dashboard_get
 from metrics.models import DailyAggregate, WeeklyReviewScore
+from metrics.reporting.dashboard import dashboard_get
 
 pytestmark = pytest.mark.django_db
 THROUGH = date(2027, 5, 14)

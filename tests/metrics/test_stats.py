@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics import stats
+from metrics.detection import stats
 
 counts = st.integers(min_value=1, max_value=100_000).flatmap(
     lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))

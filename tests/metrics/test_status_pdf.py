@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
-from metrics.dashboard import operation_today
-from metrics.pdf import status_pdf_render
-from metrics.status_report import status_report_build
+from metrics.reporting.dashboard import operation_today
+from metrics.reporting.pdf import status_pdf_render
+from metrics.reporting.status_report import status_report_build
 from tests.criteria.signing import agree
 from tests.metrics.dashboard_data import add_recent_days, add_review_weeks
 
@@ -121,8 +121,8 @@ def test_the_dashboard_offers_the_download(collapsed, client):
 
 
 def test_open_alerts_and_reviews_are_listed_with_owners_and_due_dates(collapsed, mailoutbox):
+    from metrics.alerts.lifecycle import drift_evaluate
     from metrics.models import Review
-    from metrics.services.drift import drift_evaluate
 
     operation = collapsed.operation
     through = operation_today(operation)

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
+from bench.samples import conversation_rows, rows_to_csv
 from criteria.services import operation_create
+from metrics.ingest.services import ingestion_run_create, ingestion_run_enqueue
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
-from metrics.samples import conversation_rows, rows_to_csv
-from metrics.services.ingest import ingestion_run_create, ingestion_run_enqueue
 from metrics.tasks import ingestion_run_execute_task
 from tests.metrics.test_ingest_services import snapshot
 

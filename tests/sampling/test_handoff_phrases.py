@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from accounts.redaction import redact
 from sampling.handoff_phrases import (
     asked_for_human,
     compile_phrase,
@@ -15,7 +16,6 @@ from sampling.handoff_phrases import (
     languages,
     normalise,
 )
-from sampling.redaction import redact
 
 STAR = Path("/work/shared/data/star/star_dialogues_slim.jsonl.gz")
 

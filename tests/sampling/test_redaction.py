@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sampling.redaction import iban_valid, luhn_valid, redact, redact_messages
+from accounts.redaction import iban_valid, luhn_valid, redact, redact_messages
 
 # --- positives: (input, expected output) ------------------------------------------------
 

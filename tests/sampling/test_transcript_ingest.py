@@ -167,7 +167,7 @@ def test_an_operation_that_turns_redaction_off_stores_the_text_as_sent(personas,
 
 
 def test_without_a_registered_handler_transcripts_are_dropped(personas, tmp_path):
-    from metrics.transcripts import transcript_handler_register
+    from metrics.ingest.transcripts import transcript_handler_register
     from sampling.transcripts import transcript_store_for
 
     transcript_handler_register(None)
@@ -188,13 +188,13 @@ def test_a_real_worker_redacts_and_receives_only_the_run_id(personas, celery_wor
     """The worker process registers the same store (SamplingConfig.ready) and gets only ids."""
     from io import BytesIO
 
-    from metrics.services.ingest import ingestion_run_create, ingestion_run_enqueue
+    from metrics.ingest.services import ingestion_run_create, ingestion_run_enqueue
     from metrics.tasks import ingestion_run_execute_task
     from tests.metrics.test_tasks import wait_for
 
     caplog.set_level(logging.DEBUG)
     sent = []
-    original = ingestion_run_execute_task.delay_on_commit
+    original = ingestion_run_execute_task.apply_async
 
     def spy(*args, **kwargs):
         sent.append((args, kwargs))
@@ -204,15 +204,15 @@ def test_a_real_worker_redacts_and_receives_only_the_run_id(personas, celery_wor
     run = ingestion_run_create(
         operation=personas.operation, file=BytesIO(jsonl().encode()), file_name="c.jsonl"
     )
-    ingestion_run_execute_task.delay_on_commit = spy
+    ingestion_run_execute_task.apply_async = spy
     try:
         ingestion_run_enqueue(run=run)
     finally:
-        ingestion_run_execute_task.delay_on_commit = original
+        ingestion_run_execute_task.apply_async = original
     run = wait_for(run.pk, lambda r: r.is_finished)
 
     assert run.report_line == "2 ingested, 0 updated, 1 rejected"
-    assert sent == [((run.pk,), {})]
+    assert sent == [(((run.pk,),), {"countdown": None})]  # only the run id crosses
     assert_transcripts_redacted()
     assert_nothing_raw(caplog)
 

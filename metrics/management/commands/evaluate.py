@@ -7,12 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.errors import StoplineError
 from criteria.models import Operation
-from metrics.services.drift import (
-    drift_evaluate,
-    local_yesterday,
-    version_in_force,
-    version_resolve,
-)
+from criteria.services import version_in_force
+from metrics.alerts.lifecycle import drift_evaluate
+from metrics.detection.evaluate import local_yesterday, version_resolve
 
 
 class Command(BaseCommand):

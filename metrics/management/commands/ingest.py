@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from criteria.models import Operation
+from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 from metrics.models import IngestionRun
 from metrics.selectors import rejected_rows_csv_lines
-from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
 
 
 class _ProgressBar:

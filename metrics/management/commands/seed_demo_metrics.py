@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from criteria.models import Operation
-from metrics import stats
+from metrics.detection import stats
 from metrics.models import DailyAggregate, WeeklyReviewScore
 
 SLUG = "eu-retail-chat"

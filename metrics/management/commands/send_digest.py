@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.errors import StoplineError
 from criteria.models import Operation
-from metrics.services.digest import week_bounds, weekly_digest_send
+from metrics.alerts.digest import week_bounds, weekly_digest_send
 from metrics.weeks import week_label, week_parse
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from criteria.models import Operation
-from metrics.dashboard import operation_today
-from metrics.pdf import status_pdf_render
-from metrics.status_report import status_report_build
+from metrics.reporting.dashboard import operation_today
+from metrics.reporting.pdf import status_pdf_render
+from metrics.reporting.status_report import status_report_build
 
 
 class Command(BaseCommand):

@@ -15,8 +15,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
 from criteria.models import Operation
+from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 from metrics.models import Conversation
-from metrics.services.ingest import ingestion_run_create, ingestion_run_execute
 from sampling.services import (
     review_items_assign,
     sample_draw,
@@ -27,7 +27,7 @@ from sampling.services import (
 )
 from sampling.star import CREDIT, star_conversation, star_dialogues
 
-DEFAULT_PATH = "../shared/data/star/star_dialogues_slim.jsonl.gz"
+DEFAULT_PATH = "sampling/data/star_demo.jsonl.gz"  # 317 STAR dialogues, shipped (MIT)
 OPERATION = "eu-retail-chat"
 REVIEWER = "reviewer"
 

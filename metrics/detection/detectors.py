@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from metrics import stats
+from metrics.detection import stats
 
 OUTSIDE_RANGE = "outside_range"
 CHANGE_DETECTED = "change_detected"

@@ -41,8 +41,10 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.errors import StoplineError
+from accounts.redaction import redact
+from config.jobs import enqueue_on_commit
 from criteria.models import Operation
-from metrics.ingest_formats import (
+from metrics.ingest.formats import (
     FileRejected,
     Record,
     columns_check,
@@ -53,8 +55,8 @@ from metrics.ingest_formats import (
     kind_infer,
     records_open,
 )
+from metrics.ingest.transcripts import transcript_sink_for
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
-from metrics.transcripts import transcript_sink_for
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +141,7 @@ def ingestion_run_create(
 
 def ingestion_run_enqueue(*, run: IngestionRun) -> None:
     """Hand the run to the worker once the surrounding transaction has committed."""
-    from metrics.tasks import ingestion_run_execute_task
-
-    ingestion_run_execute_task.delay_on_commit(run.pk)
+    enqueue_on_commit("metrics.tasks.ingestion_run_execute_task", run.pk)
 
 
 # Executing
@@ -161,7 +161,9 @@ def _reject(run: IngestionRun, record: Record, errors: list[tuple[str, str]]) ->
         line=record.line,
         column=", ".join(columns)[:200],
         reason=reason,
-        original=record.original,
+        original=redact(record.original)[
+            0
+        ],  # kept to be fixed and re-sent, never with personal data
     )
 
 
@@ -284,13 +286,14 @@ _STAGE_COLUMNS = [
     ("language", "varchar(35)"),
     ("csat", "smallint"),
     ("topic", "varchar(200)"),
+    ("survey_comment", "text"),
     ("metadata", "jsonb"),
 ]
 _VALUE_COLUMNS = [name for name, _ in _STAGE_COLUMNS if name != "conversation_id"]
 # Optional values left empty mean "not known (here)": they never erase a known value, so a file
 # sent again after a later one filled in resolved_first_contact changes nothing.
 _KEEP_IF_NULL = {"resolved_first_contact", "human_requested", "csat"}
-_KEEP_IF_EMPTY = {"channel", "language", "topic"}
+_KEEP_IF_EMPTY = {"channel", "language", "topic", "survey_comment"}
 
 
 class _ConversationIngester:

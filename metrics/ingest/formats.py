@@ -20,6 +20,7 @@ from datetime import date, datetime, tzinfo
 from typing import IO, Any
 
 from accounts.errors import StoplineError
+from accounts.redaction import redact
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Bytes that are not UTF-8 after the checked head are decoded to U+FFFD; that row is rejected.
@@ -28,6 +29,7 @@ INVALID_UTF8_REASON = "contains bytes that are not valid UTF-8"
 SNIFF_BYTES = 64 * 1024
 MAX_ORIGINAL_CHARS = 10_000
 MAX_JSON_ELEMENT_CHARS = 10 * 1024 * 1024
+SURVEY_COMMENT_CHARS = 4000
 
 CONVERSATION_REQUIRED = ["conversation_id", "started_at", "complexity", "escalated"]
 CONVERSATION_OPTIONAL = [
@@ -37,6 +39,7 @@ CONVERSATION_OPTIONAL = [
     "language",
     "csat",
     "topic",
+    "survey_comment",
 ]
 # Transcripts: accepted in JSON Lines, never kept in metadata or in rejected rows' text.
 TRANSCRIPT_COLUMN = "messages"
@@ -534,12 +537,33 @@ def conversation_clean(
             errors.append((TRANSCRIPT_COLUMN, MESSAGES_HELP))
     elif not _blank(value) and not isinstance(value, str):
         errors.append((TRANSCRIPT_COLUMN, MESSAGES_HELP))
+    # Free text (the survey comment, unknown columns kept as metadata) is redacted here, before
+    # anything is stored, like transcripts: personal data never enters by a side door.
+    try:
+        comment = _text_field(data.get("survey_comment"), max_length=SURVEY_COMMENT_CHARS)
+    except ValueError as exc:
+        errors.append(("survey_comment", str(exc)))
+    else:
+        row["survey_comment"] = redact(comment)[0] if comment else ""
     known = set(CONVERSATION_REQUIRED) | set(CONVERSATION_OPTIONAL) | {TRANSCRIPT_COLUMN}
-    row["metadata"] = {k: v for k, v in data.items() if k not in known and not _blank(v)}
+    row["metadata"] = {
+        k: redact_value(v) for k, v in data.items() if k not in known and not _blank(v)
+    }
 
     if errors:
         return None, errors
     return row, []
+
+
+def redact_value(value: Any) -> Any:
+    """A metadata value with every string in it redacted (lists and objects walked)."""
+    if isinstance(value, str):
+        return redact(value)[0]
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    return value
 
 
 def conversation_digest(row: dict[str, Any]) -> str:
@@ -554,6 +578,7 @@ def conversation_digest(row: dict[str, Any]) -> str:
             row["language"],
             row["csat"],
             row["topic"],
+            row["survey_comment"],
             sorted(row["metadata"].items()),
         )
     )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from criteria.models import IndicatorKey, IndicatorTarget, Operation
 from criteria.services import version_in_force
-from metrics import indicators
+from metrics.detection import indicators
 from metrics.models import WeeklyDigest
 from metrics.weeks import week_label, week_start_of
 

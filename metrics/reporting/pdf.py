@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from weasyprint import HTML
 
 from criteria.pdf import LocalOnlyFetcher
-from metrics.status_report import NO_RECOMMENDATION, StatusReport
+from metrics.reporting.status_report import NO_RECOMMENDATION, StatusReport
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """The executive status report (selector): what the one- or two-page PDF says, as data.
 
 The three indicators with FCR split (escalation rate, FCR simple and complex, review score),
-their last 12 weeks as small charts drawn by metrics.charts, the missed-handoff estimate beside
-the escalation rate, open alerts and reviews, and plain sentences saying which indicator is out
-of its range and since when (read from up to a year of daily values).
+their last 12 weeks as small charts (metrics.reporting.charts), the missed-handoff estimate
+beside the escalation rate, open alerts and reviews, and plain sentences saying which
+indicator is out of its range and since when (read from up to a year of daily values).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from criteria.models import CriteriaVersion, Operation
-from metrics.charts import small_multiple_svg
-from metrics.dashboard import (
+from metrics.detection.indicators import Point
+from metrics.ingest.review_scores import reviewer_recommendation_latest
+from metrics.reporting.charts import small_multiple_svg
+from metrics.reporting.dashboard import (
     OUT_OF_RANGE,
     WEEKLY_KEYS,
     HandoffCheck,
@@ -23,8 +25,6 @@ from metrics.dashboard import (
     dashboard_get,
     weekly_points,
 )
-from metrics.indicators import Point
-from metrics.services.review_scores import reviewer_recommendation_latest
 
 REPORT_KEYS = ("escalation_rate", "fcr_simple", "fcr_complex", "review_score")
 LOOKBACK_DAYS = 365  # how far back "since when" can reach

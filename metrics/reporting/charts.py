@@ -5,8 +5,8 @@ SVG in the page and WeasyPrint draws the very same markup into the status PDF. E
 text is escaped here, so callers may insert the result as markup.
 
 A point is anything with ``day`` (a date), ``rate``, ``lo`` and ``hi`` (fractions or None) and
-``n``: metrics.indicators.Point and the weekly review points both fit. A point whose ``rate`` is
-None has no data: the line breaks there, it is never drawn as zero.
+``n``: metrics.detection.indicators.Point and the weekly review points both fit. A point
+whose ``rate`` is None has no data: the line breaks there, it is never drawn as zero.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Protocol
 from xml.sax.saxutils import escape, quoteattr
+
+from criteria.formatting import percent, range_text
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 # Beyond this many days the intervals are drawn as a ribbon: whiskers would merge into a blur.
@@ -37,24 +39,6 @@ class ChartPoint(Protocol):
     lo: float | None
     hi: float | None
     n: int
-
-
-def percent(value: float | None, digits: int = 1) -> str:
-    """`0.1234` -> `12.3 %` (a no-break space between number and sign)."""
-    if value is None:
-        return "–"
-    text = f"{value * 100:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value * 100:.0f}"
-    return f"{text}\u00a0%"
-
-
-def range_label(band_min: float | None, band_max: float | None) -> str:
-    if band_min is not None and band_max is not None:
-        return f"{percent(band_min)}–{percent(band_max)}"
-    if band_min is not None:
-        return f"at least {percent(band_min)}"
-    if band_max is not None:
-        return f"at most {percent(band_max)}"
-    return ""
 
 
 def day_label(day: date) -> str:
@@ -124,7 +108,7 @@ def indicator_chart_svg(
     if end is None:
         end = points[-1].day if points else None
     with_data = [p for p in points if p.rate is not None]
-    band_text = range_label(band_min, band_max)
+    band_text = range_text(band_min, band_max, empty="")
 
     if with_data:
         latest = with_data[-1]
@@ -332,8 +316,8 @@ def small_multiple_svg(
 ) -> str:
     """The last `weeks` weekly points as a small chart (status PDF, dashboard summaries).
 
-    Each point's ``day`` is a day of the week it stands for (metrics.indicators dates weekly
-    points on the Sunday); the axis spans `weeks` whole weeks, Monday to Sunday, ending with
+    Each point's ``day`` is a day of the week it stands for (the indicators date
+    weekly points on the Sunday); the axis spans `weeks` whole weeks, Monday to Sunday, ending with
     the week of `end` (default: the latest point), so missing weeks stay visible.
     """
     points = sorted(weekly_points, key=lambda p: p.day)

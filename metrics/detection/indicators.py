@@ -20,7 +20,7 @@ Keys of :func:`indicator_series`:
   week dated on the week's *last* day (Sunday), when the verdict is complete; lo/hi are the
   interval sampling computed (weighted), successes ≈ share × reviewed.
 
-Rates carry a 95 % Wilson interval (``metrics.stats.wilson_interval``); pooled windows of
+Rates carry a 95 % Wilson interval (``metrics.detection.stats.wilson_interval``); pooled windows of
 7/14/28 days come from :func:`windows`.
 """
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from criteria.models import Operation
-from metrics import stats
-from metrics.detectors import DayObs
+from metrics.detection import stats
+from metrics.detection.detectors import DayObs
 from metrics.models import Complexity, DailyAggregate, WeeklyReviewScore
 
 WINDOWS = (7, 14, 28)

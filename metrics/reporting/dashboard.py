@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from criteria.formatting import percent, range_text
 from criteria.models import CriteriaVersion, IndicatorTarget, Operation
 from criteria.services import version_in_force
-from metrics import indicators
-from metrics.charts import day_label, indicator_chart_svg, percent, range_label
-from metrics.indicators import Point, rate_point
+from metrics.detection import indicators
+from metrics.detection.indicators import Point, rate_point
 from metrics.models import Alert, Review, WeeklyReviewScore
+from metrics.reporting.charts import day_label, indicator_chart_svg
 
 PERIODS = (28, 90, 365)
 DEFAULT_PERIOD = 90
@@ -141,7 +142,7 @@ class Panel:
 
     @property
     def range_text(self) -> str:
-        return range_label(self.band_min, self.band_max)
+        return range_text(self.band_min, self.band_max, empty="")
 
     @property
     def weekly(self) -> bool:

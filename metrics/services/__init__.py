@@ -1,1 +1,0 @@
-"""Writes and workflows of the metrics app, one module per area (ingest, ...)."""
