@@ -168,6 +168,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 # Above the longest task so a slow task is not redelivered while it still runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 CELERY_BEAT_SCHEDULE: dict = {
+    # Every night 02:30 UTC: erase transcript text older than each organization's retention
+    # (Organization.retention_days, default 400); figures and review scores stay.
+    "transcripts-purge": {
+        "task": "sampling.tasks.transcripts_purge_task",
+        "schedule": crontab(minute=30, hour=2),
+    },
     # Mondays 07:00 UTC: one digest per operation for the ISO week that just ended.
     "weekly-digest": {
         "task": "metrics.tasks.weekly_digest_all",

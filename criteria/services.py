@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.errors import Conflict, PermissionDenied, ReauthRequired, StoplineError
 from accounts.models import Department, Membership, Organization
+from accounts.redaction import redact_note
 from accounts.services import organization_ensure
 from criteria.audit import event_seal
 from criteria.models import (
@@ -497,7 +498,7 @@ def position_propose(
         defaults={
             "range_min": lo,
             "range_max": hi,
-            "rationale": rationale.strip(),
+            "rationale": redact_note(rationale.strip()),
             "author": membership.user,
         },
     )
@@ -532,7 +533,7 @@ def comment_add(*, operation: Operation, membership: Membership, key: str, text:
         key=key,
         author=membership.user,
         department=membership.department,
-        text=text.strip()[:5000],
+        text=redact_note(text.strip()[:5000]),
     )
     audit_record(
         operation=operation,
