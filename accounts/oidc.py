@@ -5,12 +5,19 @@ e-mail matches the provider's *verified* e-mail and that has a membership. Nobod
 in: no account is created, an unverified or ambiguous e-mail is refused.
 """
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import SuspiciousOperation
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from jwt.exceptions import PyJWTError
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+from requests.exceptions import RequestException
+
+logger = logging.getLogger(__name__)
 
 
 class StoplineOIDCBackend(OIDCAuthenticationBackend):
@@ -49,4 +56,10 @@ class CallbackView(OIDCAuthenticationCallbackView):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not settings.OIDC_ENABLED:
             raise Http404("Single sign-on is not configured.")
-        return super().get(request)
+        try:
+            return super().get(request)
+        except (SuspiciousOperation, RequestException, PyJWTError, KeyError, ValueError):
+            # A forged or stale callback, or a provider that refuses the code: no login,
+            # and the login page says so (never a server error).
+            logger.warning("single sign-on callback refused", exc_info=True)
+            return self.login_failure()

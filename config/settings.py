@@ -290,6 +290,8 @@ OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", defau
 OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
 OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
 OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+# Match the ID token's signing key by its kid (providers with one key may publish none).
+OIDC_VERIFY_KID = env.bool("OIDC_VERIFY_KID", default=True)
 OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your company account")
 # Only existing members sign in: an unknown e-mail gets a clear refusal, no new account.
 OIDC_CREATE_USER = False
