@@ -103,3 +103,17 @@ def test_html_in_transcripts_is_escaped_on_the_review_page(client, personas):
     body = client.get(reverse("sampling:item", args=["eu-chat", item.pk])).content.decode()
     assert IMG not in body and SCRIPT not in body
     assert "&lt;img src=x onerror=" in body
+
+
+def test_a_nul_in_a_column_name_is_a_clear_rejection_not_a_server_error(personas, media_root):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(personas.member)
+    response = client.post(
+        "/api/v1/operations/eu-chat/conversations/",
+        data=b'{"\\u0000x": 1}\n',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "lacks the required column" in response.json()["error"]["message"]
