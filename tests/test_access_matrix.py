@@ -246,3 +246,67 @@ def test_the_matrix_covers_every_pattern(world):
     assert len(routes) > 60
     for route, _ in routes:
         fill(route, world)  # every parameter has a filler
+
+
+# What each role of acme may change (URL names); anything else it changes is a finding.
+OWN = {"preferences", "tokens", "token_revoke"}
+MEMBER_WRITES = OWN | {
+    "api-comments",
+    "criteria:comment_submit",
+    "api-positions",
+    "criteria:position_submit",
+    "api-conversations-ingest",  # members send data files (a refused file is a run too)
+    "api-daily-metrics-ingest",
+    "metrics:ingest_upload",
+    # The alert is owned by operations, this member's department: its members act on it.
+    "api-alert-acknowledge",
+    "api-alert-snooze",
+    "api-alert-resolve",
+    "api-review-decide",
+    "metrics:alert_detail",
+    "metrics:review_decide",
+}
+REVIEWER_WRITES = OWN | {
+    "api-comments",
+    "criteria:comment_submit",
+    "api-review-item-next",
+    "api-review-item-score",
+    "sampling:next_item",
+    "sampling:item",
+    "sampling:skip",
+    "sampling:calibration_resolve",
+}
+FACILITATOR_WRITES = MEMBER_WRITES | {
+    "api-comment-resolve",
+    "criteria:comment_resolve",
+    "api-draft-target",
+    "criteria:target_submit",
+    "api-propose",
+    "criteria:version_propose",
+    "api-import",
+    "criteria:criteria_upload",
+    "criteria:diagnostic_save",
+}
+
+
+@pytest.mark.parametrize(
+    ("persona", "may_write"),
+    [
+        ("member", MEMBER_WRITES),
+        ("reviewer", REVIEWER_WRITES),
+        ("facilitator", FACILITATOR_WRITES),
+    ],
+)
+def test_each_role_changes_only_what_it_may(client, personas, world, persona, may_write):
+    login(client, getattr(personas, persona))
+    wrote = set()
+    for (route, name), method in product(sorted(set(url_patterns())), METHODS[1:5]):
+        if name in SIGN_OUT:
+            continue
+        before = fingerprint()
+        status = request(client, method, fill(route, world)).status_code
+        assert status < 500, f"{persona} {method.upper()} {route}: server error {status}"
+        if fingerprint() != before:
+            wrote.add(name)
+    assert wrote - may_write == set()
+    assert wrote, "the body reached no write at all: the matrix would prove nothing"
