@@ -28,3 +28,9 @@ def membership_get(
         )
     except Membership.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def membership_can_manage_settings(membership: Membership) -> bool:
+    """Integration and review settings (keys, webhooks, sampling plan, rubric, phrases): the
+    facilitator edits; every other member of the organization reads."""
+    return membership.is_facilitator

@@ -73,3 +73,41 @@ class FailedTokenThrottle(_SettingsRateThrottle):
     def record_failure(self) -> None:
         self.history.insert(0, self.now)
         self.cache.set(self.key, self.history, self.duration)
+
+
+class ApiKeyThrottle(_SettingsRateThrottle):
+    """Traffic of one API key that is not a DRF view (OFREP flag evaluation): its own budget.
+
+    Used through `api_key_throttled` so plain Django views answer the same 429 + Retry-After.
+    """
+
+    scope = "api_key"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__()
+        self.ident = ident
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.ident}
+
+
+def _wait(throttle: SimpleRateThrottle) -> int:
+    return max(1, round(throttle.wait() or 1))
+
+
+def failed_keys_wait(request) -> int | None:
+    """Seconds this address must wait after too many wrong keys or tokens, else None."""
+    guard = FailedTokenThrottle()
+    return None if guard.allow_request(request, None) else _wait(guard)
+
+
+def failed_key_record(request) -> None:
+    guard = FailedTokenThrottle()
+    guard.allow_request(request, None)
+    guard.record_failure()
+
+
+def api_key_wait(request, key_id: str) -> int | None:
+    """Seconds a valid key must wait when it is over its budget (and counts this request)."""
+    throttle = ApiKeyThrottle(key_id)
+    return None if throttle.allow_request(request, None) else _wait(throttle)

@@ -6,6 +6,7 @@ from config.views import api_not_found
 
 urlpatterns = [
     path("", include("criteria.api_urls")),
+    path("", include("guardrails.api_urls")),
     path("", include("metrics.api_urls")),
     path("", include("sampling.api_urls")),
     # Anything else under /api/v1/ answers the API's JSON 404, not an HTML page.

@@ -2,7 +2,7 @@
 
 Services call this instead of importing a ``tasks`` module: tasks are thin wrappers that
 import services, so a service importing tasks back would close an import circle. The task is
-looked up by its registered name (``"metrics.tasks.notification_send"``) when the transaction
+looked up by its registered name (``"outbox.tasks.delivery_attempt_task"``) when the transaction
 commits; its module is imported then if the process has not loaded it yet (a web process
 never runs Celery's autodiscovery). Eager mode (the zero-setup default) runs it in process.
 """

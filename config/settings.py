@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "criteria",
+    "outbox",
+    "guardrails",
     "metrics",
     "sampling",
     "axes",
@@ -148,8 +150,13 @@ STOPLINE_SIGN_REAUTH_SECONDS = env.int("STOPLINE_SIGN_REAUTH_SECONDS", default=1
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="stopline@localhost")
-# Absolute links in e-mails (digest, alerts) start with this.
-STOPLINE_BASE_URL = env.str("STOPLINE_BASE_URL", default="http://127.0.0.1:8000")
+# Every absolute link Stopline writes (e-mails, webhooks, the PDF footer, OFREP event streams)
+# starts with this; never with the host of whatever request caused it. STOPLINE_BASE_URL is
+# its older name, still read.
+SITE_URL = env.str(
+    "SITE_URL", default=env.str("STOPLINE_BASE_URL", default="http://127.0.0.1:8000")
+)
+STOPLINE_BASE_URL = SITE_URL
 
 # Celery: eager (in-process) unless a broker is configured.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -187,6 +194,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Every Monday 03:00 UTC: draw last week's review sample for every operation with
     # conversations (one sample_draw_task per operation; a week is drawn only once).
+    # Every minute: re-enqueue outbox deliveries whose task was lost (a process that died
+    # between commit and enqueue, a worker killed mid-send); sending twice is prevented by the
+    # delivery's claim, so this is safe to run as often as we like.
+    "outbox-sweep": {
+        "task": "outbox.tasks.outbox_sweep_task",
+        "schedule": 60.0,
+    },
     "sampling-weekly-draw": {
         "task": "sampling.tasks.sample_weekly_task",
         "schedule": crontab(minute=0, hour=3, day_of_week="mon"),
@@ -224,6 +238,8 @@ STOPLINE_THROTTLE_RATES = {
     "anon": env.str("THROTTLE_ANON", default="60/minute"),
     "token": env.str("THROTTLE_TOKEN", default="600/minute"),
     "user": env.str("THROTTLE_USER", default="600/minute"),
+    # Each OFREP/API key: an AI platform asks for the flags once per conversation.
+    "api_key": env.str("THROTTLE_API_KEY", default="6000/minute"),
 }
 # API tokens (django-rest-knox): stored as SHA-512 digests, named, expiring; shown once.
 # knox's own AuthToken is swapped for ours; its migrations would still create an unused table.
@@ -313,9 +329,22 @@ STOPLINE_NO_DATA_DAYS = env.int("STOPLINE_NO_DATA_DAYS", default=3)
 # most the last BASELINE_DAYS_MAX of them) or, without one, the first BASELINE_DAYS with data.
 STOPLINE_BASELINE_DAYS = env.int("STOPLINE_BASELINE_DAYS", default=28)
 STOPLINE_BASELINE_DAYS_MAX = env.int("STOPLINE_BASELINE_DAYS_MAX", default=56)
-# Webhook calls give up after this many seconds; failed notifications are tried this often.
+# A webhook receiver has this many seconds to answer a delivery.
 STOPLINE_WEBHOOK_TIMEOUT = env.float("STOPLINE_WEBHOOK_TIMEOUT", default=10.0)
-STOPLINE_NOTIFICATION_ATTEMPTS = env.int("STOPLINE_NOTIFICATION_ATTEMPTS", default=5)
+# Outbox deliveries (webhooks, e-mail): the first retry after this many seconds, doubling up
+# to the cap, until the give-up age; a try in flight holds its delivery for the lease (longer
+# than the webhook timeout) before another worker may take it over.
+STOPLINE_OUTBOX_BACKOFF_SECONDS = env.float("STOPLINE_OUTBOX_BACKOFF_SECONDS", default=30.0)
+STOPLINE_OUTBOX_BACKOFF_MAX_SECONDS = env.float(
+    "STOPLINE_OUTBOX_BACKOFF_MAX_SECONDS", default=3600.0
+)
+STOPLINE_OUTBOX_GIVE_UP_HOURS = env.float("STOPLINE_OUTBOX_GIVE_UP_HOURS", default=24.0)
+STOPLINE_OUTBOX_LEASE_SECONDS = env.float("STOPLINE_OUTBOX_LEASE_SECONDS", default=120.0)
+# OFREP change notifications (ADR 0008): each SSE connection lives this many seconds (the
+# client reconnects) and checks the flags this often; 0 turns event streams off (clients poll).
+# A stream holds a web worker thread: run gunicorn with threads (docker/Dockerfile does).
+STOPLINE_OFREP_STREAM_SECONDS = env.float("STOPLINE_OFREP_STREAM_SECONDS", default=55.0)
+STOPLINE_OFREP_STREAM_POLL_SECONDS = env.float("STOPLINE_OFREP_STREAM_POLL_SECONDS", default=1.0)
 STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
 
 LOGGING = {

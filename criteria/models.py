@@ -29,6 +29,14 @@ INDICATOR_HELP = {
 }
 
 
+def indicator_label(key: str) -> str:
+    """An indicator as people read it ("Human-escalation rate"), not its key."""
+    try:
+        return IndicatorKey(key).label
+    except ValueError:
+        return key.replace("_", " ").capitalize()
+
+
 class TriggerRule(models.TextChoices):
     OUTSIDE_RANGE = "outside_range", "Outside the range"
     CHANGE_DETECTED = "change_detected", "Statistical change detected"

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.urls import reverse
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
@@ -171,6 +172,9 @@ def _context(version: CriteriaVersion, paper: str, fit: Fit) -> dict[str, Any]:
         "paper_label": PAPERS[paper][1],
         "base_pt": fit.base_pt,
         "title": clip(operation.title, 60),
+        # SITE_URL, not the host of the request that printed it: the page hangs for months.
+        "version_url": settings.SITE_URL.rstrip("/")
+        + reverse("criteria:version_detail", args=[operation.slug, version.number]),
     }
 
 

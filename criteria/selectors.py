@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from criteria.formatting import range_text
 from criteria.models import (
@@ -84,6 +85,7 @@ class Board:
     signatures: dict[int, Signature]
     previous_signatures: list[Signature]
     ready: bool
+    readiness: str = ""
 
     @property
     def signed_count(self) -> int:
@@ -100,14 +102,43 @@ def feasible_zone(positions: list[Position]) -> tuple[Decimal | None, Decimal | 
     return lo, hi, empty
 
 
+def readiness_label(
+    operation: Operation, latest: CriteriaVersion | None, in_force: CriteriaVersion | None
+) -> str:
+    """One line that is true: "Ready for go-live", "Live on version 1" (while version 2 is
+    drafted), or "Not ready for go-live" when nothing is agreed."""
+    if in_force is None:
+        return "Not ready for go-live"
+    if latest == in_force:
+        return "Ready for go-live"
+    before_go_live = operation.go_live is not None and operation.go_live > timezone.localdate()
+    if before_go_live:
+        return f"Ready for go-live on version {in_force.number}"
+    return f"Live on version {in_force.number}"
+
+
 def operation_status(operation: Operation) -> dict[str, Any]:
+    """What is true of the operation's criteria: the version in force (the newest agreed; the
+    operation is ready for go-live, or live, on it) and an amendment under way, if any, with
+    the signatures it has so far. A drafted amendment does not unmake the agreed version."""
     versions = list(operation.versions.order_by("-number")[:50])
     latest = versions[0] if versions else None
     in_force = next((v for v in versions if v.is_agreed), None)
+    amendment = latest if in_force is not None and latest != in_force else None
+    amendment_signatures = []
+    if amendment is not None:
+        amendment_signatures = [
+            s
+            for s in amendment.signatures.select_related("department")
+            if s.content_hash == amendment.content_hash
+        ]
     return {
         "latest": latest,
         "in_force": in_force,
-        "ready": bool(latest and latest.is_agreed),
+        "ready": in_force is not None,
+        "readiness": readiness_label(operation, latest, in_force),
+        "amendment": amendment,
+        "amendment_signatures": amendment_signatures,
     }
 
 
@@ -174,6 +205,7 @@ def board_get(operation: Operation) -> Board:
         signatures=signatures,
         previous_signatures=previous,
         ready=status["ready"],
+        readiness=status["readiness"],
     )
 
 

@@ -61,7 +61,8 @@ class OperationSerializer(serializers.ModelSerializer):
 
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     ready_for_go_live = serializers.SerializerMethodField(
-        help_text="True when the latest version is agreed by every required department."
+        help_text="True when a version agreed by every required department is in force "
+        "(an amendment in draft or awaiting signatures does not change that)."
     )
     latest_version = serializers.IntegerField(
         source="latest_number", read_only=True, allow_null=True
@@ -98,7 +99,7 @@ class OperationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_ready_for_go_live(self, operation: Operation) -> bool:
-        return operation.latest_status == CriteriaVersion.Status.AGREED
+        return operation.in_force_number is not None
 
 
 class TargetSerializer(serializers.ModelSerializer):

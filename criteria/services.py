@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.errors import Conflict, PermissionDenied, ReauthRequired, StoplineError
@@ -26,6 +27,8 @@ from criteria.models import (
     Signature,
 )
 from criteria.validation import check_range, clean_target
+from outbox.models import EventType
+from outbox.services import event_emit
 
 TARGET_FIELDS = [
     "range_min",
@@ -464,7 +467,39 @@ def version_sign(
             version_number=number,
             summary=f"Version {number} is agreed by every required department",
         )
+        _announce_agreed(operation, version)
     return signature
+
+
+def _announce_agreed(operation: Operation, version: CriteriaVersion) -> None:
+    """The `criteria.agreed` event, in the transaction that agreed the version."""
+    url = settings.SITE_URL.rstrip("/") + reverse(
+        "criteria:version_detail", args=[operation.slug, version.number]
+    )
+    signers = [
+        {"department": s.department.name, "name": s.printed_name, "signed_at": s.signed_at}
+        for s in version.signatures.select_related("department")
+    ]
+    event_emit(
+        operation=operation,
+        type=EventType.CRITERIA_AGREED,
+        data={
+            "version": version.number,
+            "content_hash": version.content_hash,
+            "indicators": [
+                {"key": t.key, "name": t.label, "range": t.range_display}
+                for t in version.targets_in_order()
+            ],
+            "signatures": [{**s, "signed_at": s["signed_at"].isoformat()} for s in signers],
+            "url": url,
+        },
+        text=(
+            f"{operation.title}: criteria version {version.number} is agreed, signed by "
+            + ", ".join(f"{s['name']} ({s['department']})" for s in signers)
+            + f". {url}"
+        ),
+        subject=f"{operation.title}: criteria version {version.number} agreed",
+    )
 
 
 @transaction.atomic

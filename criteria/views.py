@@ -67,7 +67,15 @@ def operation_list(request: HttpRequest) -> HttpResponse:
     for op in operations:
         versions = sorted(op.versions.all(), key=lambda v: -v.number)
         latest = versions[0] if versions else None
-        rows.append({"operation": op, "latest": latest, "ready": bool(latest and latest.is_agreed)})
+        in_force = next((v for v in versions if v.is_agreed), None)
+        rows.append(
+            {
+                "operation": op,
+                "latest": latest,
+                "ready": in_force is not None,
+                "readiness": selectors.readiness_label(op, latest, in_force),
+            }
+        )
     return render(request, "criteria/operation_list.html", {"rows": rows})
 
 

@@ -5,8 +5,6 @@ from metrics.models import (
     Conversation,
     DailyAggregate,
     IngestionRun,
-    NotificationAttempt,
-    OperationNotificationSettings,
     RejectedRow,
     Review,
 )
@@ -71,19 +69,3 @@ class ReviewAdmin(admin.ModelAdmin):
     list_display = ["alert", "owner", "due_on", "decision", "decided_by"]
     list_select_related = ["alert", "owner", "decided_by"]
     readonly_fields = [f.name for f in Review._meta.fields]
-
-
-@admin.register(OperationNotificationSettings)
-class OperationNotificationSettingsAdmin(admin.ModelAdmin):
-    """Where an operation's alerts are posted besides e-mail (a Slack-compatible webhook)."""
-
-    list_display = ["operation", "webhook_url"]
-    list_select_related = ["operation"]
-
-
-@admin.register(NotificationAttempt)
-class NotificationAttemptAdmin(admin.ModelAdmin):
-    list_display = ["alert", "channel", "target", "attempt", "status", "at"]
-    list_filter = ["channel", "status"]
-    list_select_related = ["alert"]
-    readonly_fields = [f.name for f in NotificationAttempt._meta.fields]

@@ -374,51 +374,6 @@ class Review(models.Model):
         return not self.is_decided and today > self.due_on
 
 
-class OperationNotificationSettings(models.Model):
-    """Where an operation's alerts go besides e-mail: an optional Slack-compatible webhook."""
-
-    operation = models.OneToOneField(
-        Operation, on_delete=models.CASCADE, related_name="notification_settings"
-    )
-    webhook_url = models.URLField(blank=True, max_length=500)
-
-    def __str__(self) -> str:
-        return f"notifications of {self.operation_id}"
-
-
-class NotificationAttempt(models.Model):
-    """One delivery of one alert to one channel and target; every try is its own row."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        WEBHOOK = "webhook", "Webhook"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    target = models.CharField(max_length=500)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempt = models.PositiveIntegerField(default=1)
-    response = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["alert", "channel", "target", "attempt"], name="notification_attempt_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel} to {self.target}: {self.status} (#{self.attempt})"
-
-
 class WeeklyDigest(models.Model):
     """One weekly e-mail per operation and ISO week: the row is the claim that makes the
     digest idempotent (sent at most once, whatever retries or double beats happen)."""

@@ -7,7 +7,6 @@ from django.db import OperationalError
 
 from criteria.models import CriteriaVersion, Operation
 from metrics.alerts.lifecycle import drift_evaluate
-from metrics.alerts.notifications import notification_deliver
 from metrics.detection.evaluate import local_yesterday
 from metrics.ingest.services import ingestion_run_execute
 
@@ -54,18 +53,6 @@ def drift_evaluate_operation(operation_id: int, through_iso: str) -> int:
             operation=operation, through=date.fromisoformat(through_iso), version="agreed"
         )
     )
-
-
-@shared_task(**RETRY)
-def notification_send(attempt_id: int) -> str:
-    """Deliver one notification attempt; after a failure the next attempt is scheduled with
-    exponential backoff (each attempt its own logged row)."""
-    following = notification_deliver(attempt_id=attempt_id)
-    if following is None:
-        return "done"
-    countdown = min(30 * 2 ** (following.attempt - 2), 3600)
-    notification_send.apply_async((following.pk,), countdown=countdown)
-    return "retry"
 
 
 @shared_task(acks_late=True)

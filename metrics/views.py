@@ -278,6 +278,12 @@ def review_decide_view(request: HtmxHttpRequest, slug: str, review_id: int) -> H
     except StoplineError as exc:
         return _refused(request, exc, back)
     messages.success(request, f"Decision recorded: {review.get_decision_display().lower()}.")
+    if review.decision == Review.Decision.PAUSE:
+        messages.info(
+            request,
+            f"The AI is paused for {review.pause_segment} cases: the guardrail flags say so "
+            "to the AI platform until someone resumes on the Guardrails page.",
+        )
     if review.draft_version is not None:
         url = reverse("criteria:board", args=[slug])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

@@ -37,8 +37,24 @@ class SamplingSettings(models.Model):
     extra_handoff_phrases = models.JSONField(
         default=dict,
         blank=True,
-        help_text='The organization\'s own "asked for a human" phrases, e.g. '
-        '{"sv": ["prata med kundtjänst"]}.',
+        help_text='This operation\'s "asked for a human" phrases in addition to the '
+        'organization\'s, e.g. {"sv": ["prata med kundtjänst"]}.',
+    )
+    # The plan's targeted rules (sampling.services): the week's size and complex share come
+    # from the signed criteria; these say how the targeted part is drawn.
+    targeted_share = models.FloatField(
+        default=0.4, help_text="At most this share of the week's sample goes to targeted strata."
+    )
+    targeted_strata = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The targeted rules in use (empty: all of them).",
+    )
+    low_csat_max = models.PositiveSmallIntegerField(
+        default=2, help_text="A CSAT of this or less counts as low."
+    )
+    long_turns = models.PositiveSmallIntegerField(
+        default=20, help_text="A conversation with this many turns or more counts as long."
     )
 
     class Meta:
@@ -47,11 +63,32 @@ class SamplingSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(double_review_share__gte=0, double_review_share__lte=1),
                 name="sampling_double_share_fraction",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(targeted_share__gte=0, targeted_share__lte=0.8),
+                name="sampling_targeted_share_bounded",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"sampling settings of {self.operation_id}"
+
+
+class HandoffPhrases(models.Model):
+    """An organization's own "asked for a human" phrases, per language, for all its
+    operations (each operation may add more in its SamplingSettings)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="handoff_phrases"
+    )
+    phrases = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "handoff phrases"
+
+    def __str__(self) -> str:
+        return f"handoff phrases of {self.organization_id}"
 
 
 class Transcript(models.Model):

@@ -92,6 +92,23 @@ class SamplingPlan:
     per_week: int
     complex_share: float
     source: str  # where the numbers come from, for the command's report
+    # The targeted rules (the operation's sampling settings; these are the defaults).
+    targeted_share: float = TARGETED_SHARE
+    targeted: tuple[str, ...] = TARGETED_STRATA
+    low_csat: int = LOW_CSAT
+    long_turns: int = LONG_TURNS
+
+
+def _rules(operation: Operation) -> dict[str, Any]:
+    settings = settings_for(operation)
+    return {
+        "targeted_share": settings.targeted_share,
+        "targeted": tuple(s for s in TARGETED_STRATA if s in settings.targeted_strata)
+        if settings.targeted_strata
+        else TARGETED_STRATA,
+        "low_csat": settings.low_csat_max,
+        "long_turns": settings.long_turns,
+    }
 
 
 def sampling_plan_for(operation: Operation) -> SamplingPlan:
@@ -109,8 +126,11 @@ def sampling_plan_for(operation: Operation) -> SamplingPlan:
                 per_week=target.sampling_per_week,
                 complex_share=float(share) if share is not None else DEFAULT_COMPLEX_SHARE,
                 source=f"{source} v{version.number}",
+                **_rules(operation),
             )
-    return SamplingPlan(DEFAULT_PER_WEEK, DEFAULT_COMPLEX_SHARE, "defaults (no criteria yet)")
+    return SamplingPlan(
+        DEFAULT_PER_WEEK, DEFAULT_COMPLEX_SHARE, "defaults (no criteria yet)", **_rules(operation)
+    )
 
 
 def draw_seed(operation: Operation, week: str) -> int:
@@ -118,13 +138,17 @@ def draw_seed(operation: Operation, week: str) -> int:
     return int.from_bytes(digest[:7], "big")
 
 
-def stratum_of(row: dict[str, Any]) -> str:
+DEFAULT_PLAN = SamplingPlan(DEFAULT_PER_WEEK, DEFAULT_COMPLEX_SHARE, "defaults")
+
+
+def stratum_of(row: dict[str, Any], plan: SamplingPlan = DEFAULT_PLAN) -> str:
     asked = row["human_requested"] is True or bool(row["transcript__asked_for_human_detected"])
-    if not row["escalated"] and asked:
+    if "asked_not_escalated" in plan.targeted and not row["escalated"] and asked:
         return "asked_not_escalated"
-    if row["csat"] is not None and row["csat"] <= LOW_CSAT:
+    if "low_csat" in plan.targeted and row["csat"] is not None and row["csat"] <= plan.low_csat:
         return "low_csat"
-    if (row["transcript__turns"] or 0) >= LONG_TURNS or row["transcript__looping"]:
+    long = (row["transcript__turns"] or 0) >= plan.long_turns or row["transcript__looping"]
+    if "long_or_looping" in plan.targeted and long:
         return "long_or_looping"
     return "random_complex" if row["complexity"] == "complex" else "random_simple"
 
@@ -133,9 +157,9 @@ def allocate(populations: dict[str, int], plan: SamplingPlan) -> dict[str, int]:
     """How many to draw per stratum (see the module docstring)."""
     budget = plan.per_week
     sizes = dict.fromkeys(STRATA, 0)
-    targeted_budget = int(budget * TARGETED_SHARE)
+    targeted_budget = int(budget * plan.targeted_share)
     # Equal shares for the targeted strata; what one cannot use goes to the next ones.
-    remaining = [s for s in TARGETED_STRATA if populations.get(s, 0)]
+    remaining = [s for s in plan.targeted if populations.get(s, 0)]
     while remaining and targeted_budget > 0:
         share = max(1, targeted_budget // len(remaining))
         for stratum in list(remaining):
@@ -192,7 +216,7 @@ def sample_draw(
     )
     members: dict[str, list[int]] = {s: [] for s in STRATA}
     for row in rows:
-        members[stratum_of(row)].append(row["pk"])
+        members[stratum_of(row, plan)].append(row["pk"])
     populations = {s: len(ids) for s, ids in members.items()}
     sizes = allocate(populations, plan)
     seed = draw_seed(operation, label)

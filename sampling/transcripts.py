@@ -14,7 +14,7 @@ from typing import Any
 from accounts.redaction import KINDS, redact
 from criteria.models import Operation
 from sampling.handoff_phrases import conversation_asked_for_human, normalise
-from sampling.models import SamplingSettings, Transcript
+from sampling.models import HandoffPhrases, SamplingSettings, Transcript
 
 # Looping: the customer sends the same text (at least LOOP_MIN_CHARS once normalised) twice,
 # or the AI the same reply three times. (Bots reuse a template line twice routinely: "Please
@@ -32,6 +32,17 @@ class PreparedTranscript:
     turns: int = 0
     looping: bool = False
     language: str = ""
+
+
+def handoff_phrases_for(operation: Operation) -> dict[str, list[str]]:
+    """The organization's "asked for a human" phrases plus the operation's additions."""
+    merged: dict[str, list[str]] = {}
+    org = HandoffPhrases.objects.filter(organization_id=operation.organization_id).first()
+    for source in (org.phrases if org else {}, settings_for(operation).extra_handoff_phrases):
+        for language, phrases in (source or {}).items():
+            bucket = merged.setdefault(language, [])
+            bucket.extend(p for p in phrases if p not in bucket)
+    return merged
 
 
 def settings_for(operation: Operation) -> SamplingSettings:
@@ -91,7 +102,7 @@ class TranscriptStore:
     def __init__(self, operation: Operation) -> None:
         settings = settings_for(operation)
         self.redact = settings.redact_transcripts
-        self.extra = settings.extra_handoff_phrases or None
+        self.extra = handoff_phrases_for(operation) or None
 
     def prepare(self, messages: list[dict[str, Any]], *, language: str) -> PreparedTranscript:
         return transcript_prepare(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sampling import views
+from sampling import views, views_settings
 
 urlpatterns = [
     path("<slug:slug>/queue/", views.queue, name="queue"),
@@ -15,4 +15,16 @@ urlpatterns = [
         name="calibration_resolve",
     ),
     path("<slug:slug>/recommendation/", views.recommendation, name="recommendation"),
+    path("<slug:slug>/settings/", views_settings.settings_page, name="settings"),
+    path("<slug:slug>/settings/plan/", views_settings.plan_set, name="settings_plan"),
+    path(
+        "<slug:slug>/settings/rubric/<str:action>/",
+        views_settings.rubric_item,
+        name="settings_rubric",
+    ),
+    path(
+        "<slug:slug>/settings/phrases/<str:scope>/",
+        views_settings.phrases_set,
+        name="settings_phrases",
+    ),
 ]

@@ -20,7 +20,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from criteria.services import comment_add
+from guardrails.services import flag_key_create
 from metrics.models import IngestionRun
+from outbox.endpoints import webhook_endpoint_create, webhook_endpoint_test
 from sampling.models import ReviewItem
 from sampling.services import sample_draw
 from tests.conftest import PASSWORD
@@ -70,6 +72,9 @@ def url_patterns(patterns=None, prefix="", namespace=None):
 def fill(route: str, fillers: dict[str, str]) -> str:
     if route.startswith("^") or "(?" in route:  # a regex catch-all: try one unknown path
         return "/api/v1/no-such-endpoint/"
+    for prefix, overrides in ROUTE_FILLERS.items():
+        if route.startswith(prefix):
+            fillers = {**fillers, **overrides}
     names = re.findall(r"<(?:\w+:)?(\w+)>", route)
     missing = [n for n in names if n not in fillers]
     assert not missing, f"{route}: give the parameter(s) {missing} a filler in this test"
@@ -125,6 +130,14 @@ def world(personas):
     week_make(personas.operation, 8)
     sample_draw(operation=personas.operation, week=WEEK)
     item = ReviewItem.objects.filter(draw__operation=personas.operation).first()
+    flag_key, _ = flag_key_create(operation=personas.operation, name="platform", actor=None)
+    endpoint, _ = webhook_endpoint_create(
+        operation=personas.operation,
+        actor=None,
+        url="https://hooks.example.com/acme",
+        event_types=[],
+    )
+    delivery = webhook_endpoint_test(endpoint=endpoint, actor=None)
     return {
         "slug": "eu-chat",
         "number": "1",
@@ -137,6 +150,11 @@ def world(personas):
         "item_id": str(item.pk),
         "case_id": "999999",  # no calibration case in this world: the 404 path
         "token_key": "stl_notmine",
+        "key_id": str(flag_key.pk),
+        "endpoint_id": str(endpoint.pk),
+        "delivery_id": str(delivery.pk),
+        "action": "pause",
+        "scope": "operation",
     }
 
 
@@ -174,7 +192,14 @@ BODY = {
     "days": "90",
     "title": "New operation",
     "slug": "new-operation",
+    "segment": "complex",
+    "url": "https://hooks.example.com/stopline",
+    "event_types": ["alert.opened"],
+    "payload_format": "stopline",
+    "description": "A receiver.",
 }
+# A parameter whose meaning depends on where it stands.
+ROUTE_FILLERS = {"integrations/": {"action": "disable"}, "guardrails/": {"action": "pause"}}
 
 
 def request(client: Client, method: str, url: str):
@@ -286,6 +311,17 @@ FACILITATOR_WRITES = MEMBER_WRITES | {
     "api-import",
     "criteria:criteria_upload",
     "criteria:diagnostic_save",
+    # The emergency stop, OFREP keys, webhooks and sampling settings of the operation.
+    "api-guardrails-pause",
+    "api-guardrails-resume",
+    "guardrails:stop",
+    "guardrails:key_create",
+    "guardrails:key_revoke",
+    "outbox:webhooks",
+    "outbox:webhook_action",
+    "outbox:delivery_retry",
+    "sampling:settings_plan",
+    "sampling:settings_phrases",
 }
 
 

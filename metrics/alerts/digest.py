@@ -1,10 +1,9 @@
 """The weekly digest: all three indicators at one cadence, to every stakeholder, once a week.
 
-Idempotent per operation and ISO week: a WeeklyDigest row is claimed before anything is sent,
-so a second beat, a retry or a manual run for the same week sends nothing. If a send fails the
-row is marked failed and the next attempt may claim it again; a worker that dies between the
-SMTP hand-off and marking the row sent leaves it "sending", and it is not sent again (at most
-once, never twice).
+Once per operation and ISO week: the WeeklyDigest row is created in the same transaction as
+the `digest.weekly` event and its e-mail deliveries in the outbox, so a second beat, a retry or
+a manual run for the same week finds the row and sends nothing. The outbox then delivers each
+e-mail at least once (retried with backoff when the mail server is down) and never twice.
 """
 
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,6 +22,8 @@ from criteria.services import version_in_force
 from metrics.detection import indicators
 from metrics.models import WeeklyDigest
 from metrics.weeks import week_label, week_start_of
+from outbox.models import EventType
+from outbox.services import event_emit
 
 IN_RANGE = "in range"
 OUT_OF_RANGE = "out of range"
@@ -113,12 +113,14 @@ def _recipients(operation: Operation) -> list[str]:
 
 
 def _claim(operation: Operation, week_start: date) -> WeeklyDigest | None:
-    """The digest row to send, or None when this week's digest was sent or is being sent."""
+    """The digest row to send, or None when this week's digest was sent already. Call inside
+    a transaction: a concurrent claim waits for it and then finds the row."""
     try:
         with transaction.atomic():
             return WeeklyDigest.objects.create(operation=operation, week_start=week_start)
     except IntegrityError:
         pass
+    # A row left failed by the at-most-once sender of earlier releases may be sent again.
     reclaimed = WeeklyDigest.objects.filter(
         operation=operation, week_start=week_start, status=WeeklyDigest.Status.FAILED
     ).update(status=WeeklyDigest.Status.SENDING, error="")
@@ -137,11 +139,12 @@ def weekly_digest_send(*, operation: Operation, week_start: date) -> WeeklyDiges
     lines = digest_lines(operation=operation, week_start=week_start)
     if not lines:
         return None
-    digest = _claim(operation, week_start)
-    if digest is None:
-        return None
+    if WeeklyDigest.objects.filter(
+        operation=operation, week_start=week_start, status=WeeklyDigest.Status.SENT
+    ).exists():
+        return None  # the common repeat, answered before rendering anything
     recipients = _recipients(operation)
-    base = settings.STOPLINE_BASE_URL.rstrip("/")
+    base = settings.SITE_URL.rstrip("/")
     out_of_range = [line for line in lines if line.status == OUT_OF_RANGE]
     no_data = [line for line in lines if line.status == NO_DATA]
     context = {
@@ -165,23 +168,31 @@ def weekly_digest_send(*, operation: Operation, week_start: date) -> WeeklyDiges
         )
     text = render_to_string("metrics/email/digest.txt", context)
     html = render_to_string("metrics/email/digest.html", context)
-    messages = []
-    for address in recipients:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
-        message.attach_alternative(html, "text/html")
-        messages.append(message)
-    try:
-        get_connection().send_messages(messages)
-    except Exception as exc:
-        WeeklyDigest.objects.filter(pk=digest.pk).update(
-            status=WeeklyDigest.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+    with transaction.atomic():
+        digest = _claim(operation, week_start)
+        if digest is None:
+            return None
+        url = context["operation_url"]
+        event_emit(
+            operation=operation,
+            type=EventType.DIGEST_WEEKLY,
+            data={
+                "week": context["week_label"],
+                "week_start": week_start.isoformat(),
+                "lines": [{**line.as_dict(), "name": line.label} for line in lines],
+                "url": url,
+            },
+            text=f"{subject}. {url}",
+            subject=subject,
+            email_text=text,
+            html=html,
+            emails=recipients,
         )
-        raise
-    digest.status = WeeklyDigest.Status.SENT
-    digest.sent_at = timezone.now()
-    digest.recipients = len(messages)
-    digest.summary = {"lines": [line.as_dict() for line in lines]}
-    digest.save(update_fields=["status", "sent_at", "recipients", "summary"])
+        digest.status = WeeklyDigest.Status.SENT
+        digest.sent_at = timezone.now()
+        digest.recipients = len(recipients)
+        digest.summary = {"lines": [line.as_dict() for line in lines]}
+        digest.save(update_fields=["status", "sent_at", "recipients", "summary"])
     return digest
 
 

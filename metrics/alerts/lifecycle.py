@@ -13,10 +13,13 @@ from datetime import date
 
 from django.db import transaction
 
-from accounts.models import Membership
-from config.jobs import enqueue_on_commit
-from criteria.models import CriteriaVersion, IndicatorTarget, Operation
+from criteria.models import CriteriaVersion, Operation
 from criteria.services import review_due, version_in_force
+from metrics.alerts.notifications import (
+    alert_opened_emit,
+    alert_resolved_emit,
+    review_opened_emit,
+)
 from metrics.detection.detectors import Episode, Firing
 from metrics.detection.evaluate import (
     Check,
@@ -28,8 +31,6 @@ from metrics.detection.indicators import indicator_series
 from metrics.models import (
     Alert,
     AlertEvent,
-    NotificationAttempt,
-    OperationNotificationSettings,
     Review,
 )
 
@@ -120,13 +121,14 @@ def _alert_open(operation: Operation, version: CriteriaVersion, check: Check, f:
         range_max=f.range[1],
     )
     _event(alert, Alert.State.OPEN, note=f"{f.indicator} {f.direction} ({f.rule})")
+    alert_opened_emit(alert, check.target)
     if check.target is not None:
-        Review.objects.create(
+        review = Review.objects.create(
             alert=alert,
             owner=check.target.owner,
             due_on=review_due(opened_on=f.opened_on, target=check.target),
         )
-    _notifications_enqueue(alert, check.target)
+        review_opened_emit(review)
     return alert
 
 
@@ -136,6 +138,7 @@ def _alert_auto_resolve(alert: Alert, on: date, note: str) -> None:
     alert.resolved_on = on
     alert.save(update_fields=["state", "resolved_on", "updated_at"])
     _event(alert, Alert.State.RESOLVED, from_state=before, note=note)
+    alert_resolved_emit(alert, note)
 
 
 def _snooze_expire(alert: Alert, through: date) -> None:
@@ -143,33 +146,3 @@ def _snooze_expire(alert: Alert, through: date) -> None:
         alert.state = Alert.State.OPEN
         alert.save(update_fields=["state", "updated_at"])
         _event(alert, Alert.State.OPEN, from_state=Alert.State.SNOOZED, note="Snooze expired")
-
-
-def notification_targets(alert: Alert, target: IndicatorTarget | None) -> list[tuple[str, str]]:
-    """(channel, target) pairs: the trigger's recipients and the owner department's members
-    by e-mail, and the operation's webhook if one is set."""
-    emails: list[str] = []
-    if target is not None:
-        emails += [r for r in target.recipients or [] if "@" in r]
-        emails += list(
-            Membership.objects.filter(
-                organization_id=alert.operation.organization_id, department=target.owner
-            )
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    out = [(NotificationAttempt.Channel.EMAIL, e) for e in dict.fromkeys(e.lower() for e in emails)]
-    hook = (
-        OperationNotificationSettings.objects.filter(operation=alert.operation)
-        .values_list("webhook_url", flat=True)
-        .first()
-    )
-    if hook:
-        out.append((NotificationAttempt.Channel.WEBHOOK, hook))
-    return out
-
-
-def _notifications_enqueue(alert: Alert, target: IndicatorTarget | None) -> None:
-    for channel, to in notification_targets(alert, target):
-        attempt = NotificationAttempt.objects.create(alert=alert, channel=channel, target=to)
-        enqueue_on_commit("metrics.tasks.notification_send", attempt.pk)

@@ -1,90 +1,138 @@
-"""Deliver alert notifications: e-mail and a Slack-compatible webhook, each try logged.
-
-Every try is a NotificationAttempt row. A try is claimed with a conditional update (pending →
-sending), so a redelivered task never sends twice; a failed try records the error and, below
-the cap, creates the next attempt row for the task to retry with backoff.
-"""
+"""What alerts and reviews announce: events in the outbox, written in the transaction that
+opened, resolved or decided them. The outbox delivers them at least once to the operation's
+webhooks (signed) and, for an opened alert, by e-mail to the trigger's recipients and the
+owning department. Texts name indicators as people read them, never by their keys."""
 
 from __future__ import annotations
 
-import json
-import logging
-import urllib.error
-import urllib.request
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import reverse
 
-from metrics.models import Alert, NotificationAttempt
+from accounts.models import Membership
+from criteria.models import IndicatorTarget, indicator_label
+from metrics.models import Alert, Review
+from outbox.models import EventType
+from outbox.services import event_emit
 
-log = logging.getLogger(__name__)
+WHAT = {
+    "below": "fell below its range",
+    "above": "rose above its range",
+    "change": "changed significantly",
+    "no_data": "has no data",
+    "mix": "shows a case-mix shift",
+}
+
+
+def _url(alert: Alert) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(
+        "metrics:alert_detail", args=[alert.operation.slug, alert.pk]
+    )
+
+
+def _alert_data(alert: Alert) -> dict[str, Any]:
+    return {
+        "alert_id": alert.pk,
+        "indicator": alert.indicator,
+        "indicator_name": indicator_label(alert.indicator),
+        "rule": alert.rule,
+        "direction": alert.direction,
+        "opened_on": alert.opened_on.isoformat(),
+        "value": alert.value,
+        "range": {"min": alert.range_min, "max": alert.range_max},
+        "state": alert.state,
+        "url": _url(alert),
+    }
 
 
 def alert_message(alert: Alert) -> str:
-    what = {
-        "below": "fell below its range",
-        "above": "rose above its range",
-        "change": "changed significantly",
-        "no_data": "has no data",
-        "mix": "shows a case-mix shift",
-    }.get(alert.direction, alert.direction)
-    url = settings.STOPLINE_BASE_URL.rstrip("/") + reverse(
-        "metrics:alert_detail", args=[alert.operation.slug, alert.pk]
-    )
     return (
-        f"[Stopline] {alert.operation.title}: {alert.indicator} {what} on {alert.opened_on} "
-        f"(value {alert.value_display}, range {alert.range_display}). {url}"
+        f"[Stopline] {alert.operation.title}: {indicator_label(alert.indicator)} "
+        f"{WHAT.get(alert.direction, alert.direction)} on {alert.opened_on} "
+        f"(value {alert.value_display}, range {alert.range_display}). {_url(alert)}"
     )
 
 
-def _send(attempt: NotificationAttempt) -> str:
-    text = alert_message(attempt.alert)
-    if attempt.channel == NotificationAttempt.Channel.EMAIL:
-        send_mail(
-            subject=text.split(". ")[0][:200],
-            message=text,
-            from_email=None,
-            recipient_list=[attempt.target],
+def alert_recipients(alert: Alert, target: IndicatorTarget | None) -> list[str]:
+    """The trigger's recipients and the owning department's members, by e-mail."""
+    if target is None:
+        return []
+    emails = [r for r in target.recipients or [] if "@" in r]
+    emails += list(
+        Membership.objects.filter(
+            organization_id=alert.operation.organization_id, department=target.owner
         )
-        return "sent"
-    body = json.dumps({"text": text}).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - the operation's own configured https URL
-        attempt.target, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
     )
-    with urllib.request.urlopen(  # noqa: S310
-        request, timeout=settings.STOPLINE_WEBHOOK_TIMEOUT
-    ) as response:
-        return f"HTTP {response.status}"
+    return list(dict.fromkeys(e.lower() for e in emails))
 
 
-def notification_deliver(*, attempt_id: int) -> NotificationAttempt | None:
-    """Try one attempt. Returns the next attempt to schedule after a failure, else None."""
-    claimed = NotificationAttempt.objects.filter(
-        pk=attempt_id, status=NotificationAttempt.Status.PENDING
-    ).update(status=NotificationAttempt.Status.SENDING)
-    if not claimed:
-        return None  # sent, failed or being sent by another delivery of the same task
-    attempt = NotificationAttempt.objects.select_related("alert__operation").get(pk=attempt_id)
-    try:
-        response = _send(attempt)
-    except (OSError, urllib.error.URLError, ValueError) as exc:
-        log.warning("notification %s to %s failed: %s", attempt.pk, attempt.target, exc)
-        with transaction.atomic():
-            attempt.status = NotificationAttempt.Status.FAILED
-            attempt.response = str(exc)[:2000]
-            attempt.save(update_fields=["status", "response"])
-            if attempt.attempt >= settings.STOPLINE_NOTIFICATION_ATTEMPTS:
-                return None
-            following, _ = NotificationAttempt.objects.get_or_create(
-                alert=attempt.alert,
-                channel=attempt.channel,
-                target=attempt.target,
-                attempt=attempt.attempt + 1,
-            )
-        return following
-    attempt.status = NotificationAttempt.Status.SENT
-    attempt.response = response[:2000]
-    attempt.save(update_fields=["status", "response"])
-    return None
+def alert_opened_emit(alert: Alert, target: IndicatorTarget | None) -> None:
+    text = alert_message(alert)
+    event_emit(
+        operation=alert.operation,
+        type=EventType.ALERT_OPENED,
+        data=_alert_data(alert),
+        text=text,
+        subject=text.split(". ")[0][:200],
+        emails=alert_recipients(alert, target),
+    )
+
+
+def alert_resolved_emit(alert: Alert, note: str = "") -> None:
+    label = indicator_label(alert.indicator)
+    event_emit(
+        operation=alert.operation,
+        type=EventType.ALERT_RESOLVED,
+        data={**_alert_data(alert), "resolved_on": str(alert.resolved_on or ""), "note": note},
+        text=(
+            f"[Stopline] {alert.operation.title}: the {label} alert of {alert.opened_on} is "
+            f"resolved{': ' + note if note else ''}. {_url(alert)}"
+        ),
+    )
+
+
+def review_opened_emit(review: Review) -> None:
+    alert = review.alert
+    event_emit(
+        operation=alert.operation,
+        type=EventType.REVIEW_OPENED,
+        data={
+            "review_id": review.pk,
+            "owner": review.owner.name,
+            "due_on": review.due_on.isoformat(),
+            "alert": _alert_data(alert),
+        },
+        text=(
+            f"[Stopline] {alert.operation.title}: {review.owner.name} reviews the "
+            f"{indicator_label(alert.indicator)} alert by {review.due_on}. {_url(alert)}"
+        ),
+    )
+
+
+def review_decided_emit(review: Review, decided_by: str) -> None:
+    alert = review.alert
+    what = {
+        "continue": "continue as agreed",
+        "adjust": "adjust the ranges in a new criteria draft",
+        "pause": f"pause the AI for {review.pause_segment} cases",
+    }.get(review.decision, review.decision)
+    event_emit(
+        operation=alert.operation,
+        type=EventType.REVIEW_DECIDED,
+        data={
+            "review_id": review.pk,
+            "decision": review.decision,
+            "pause_segment": review.pause_segment,
+            "reason": review.reason,
+            "decided_by": decided_by,
+            "alert": _alert_data(alert),
+        },
+        text=(
+            f"[Stopline] {alert.operation.title}: review of the "
+            f"{indicator_label(alert.indicator)} alert decided by {decided_by}: {what}. "
+            f"{review.reason} {_url(alert)}"
+        ),
+    )

@@ -10,8 +10,12 @@ from django.utils import timezone
 from accounts.errors import Conflict, PermissionDenied, StoplineError
 from accounts.models import Membership
 from accounts.redaction import redact_note
+from criteria.models import indicator_label
 from criteria.services import audit_record, draft_ensure
+from guardrails.models import Pause
+from guardrails.services import pause_start
 from metrics.access import membership_can_act_on
+from metrics.alerts.notifications import alert_resolved_emit, review_decided_emit
 from metrics.models import Alert, AlertEvent, Review
 
 ACTIONS = {
@@ -69,6 +73,9 @@ def alert_act(
         AlertEvent.objects.create(
             alert=locked, actor=membership.user, from_state=before, to_state=to_state, note=note
         )
+        if to_state == Alert.State.RESOLVED:
+            locked.operation = alert.operation
+            alert_resolved_emit(locked, note or f"resolved by {membership.display_name}")
     alert.state, alert.snooze_until, alert.snooze_reason, alert.resolved_on = (
         locked.state,
         locked.snooze_until,
@@ -124,4 +131,18 @@ def review_decide(
             summary=f"Review of {review.alert.indicator}: {what}",
             detail={"review": locked.pk, "decision": decision, "reason": reason},
         )
+        locked.alert = review.alert
+        review_decided_emit(locked, membership.display_name)
+        if decision == Review.Decision.PAUSE:
+            # The decision acts: the guardrail flags turn false for the segment, in this
+            # same transaction, until someone resumes explicitly.
+            pause_start(
+                operation=operation,
+                segment=locked.pause_segment,
+                reason=f"Review #{locked.pk} of {indicator_label(review.alert.indicator)}: "
+                f"{reason}",
+                source=Pause.Source.REVIEW,
+                membership=membership,
+                review_id=locked.pk,
+            )
     return locked

@@ -8,6 +8,7 @@ import logging
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from weasyprint import HTML
 
 from criteria.pdf import LocalOnlyFetcher
@@ -20,8 +21,16 @@ MAX_PAGES = 2
 
 
 def status_pdf_render(*, report: StatusReport) -> bytes:
+    dashboard_url = settings.SITE_URL.rstrip("/") + reverse(
+        "metrics:dashboard", args=[report.operation.slug]
+    )
     html = render_to_string(
-        STATUS_TEMPLATE, {"report": report, "no_recommendation": NO_RECOMMENDATION}
+        STATUS_TEMPLATE,
+        {
+            "report": report,
+            "no_recommendation": NO_RECOMMENDATION,
+            "dashboard_url": dashboard_url,
+        },
     )
     document = HTML(
         string=html, base_url=str(settings.BASE_DIR), url_fetcher=LocalOnlyFetcher()

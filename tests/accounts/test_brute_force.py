@@ -120,3 +120,31 @@ def test_logged_in_users_are_throttled_too(personas, settings):
     client.force_login(personas.viewer)
     codes = [client.get("/api/v1/operations/").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_each_ofrep_key_has_its_own_budget(client, personas, settings):
+    from guardrails.services import flag_key_create
+    from tests.guardrails.test_ofrep import BULK, post
+
+    settings.STOPLINE_THROTTLE_RATES = {**settings.STOPLINE_THROTTLE_RATES, "api_key": "2/minute"}
+    _, first = flag_key_create(operation=personas.operation, name="a", actor=None)
+    _, second = flag_key_create(operation=personas.operation, name="b", actor=None)
+    codes = [post(client, BULK, token=first).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    response = post(client, BULK, token=first)
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert "Too many requests" in response.json()["errorDetails"]
+    assert post(client, BULK, token=second).status_code == 200
+
+
+def test_guessing_ofrep_keys_is_throttled_per_address(client, personas, settings):
+    from guardrails.services import flag_key_create
+    from tests.guardrails.test_ofrep import BULK, post
+
+    settings.STOPLINE_THROTTLE_RATES = {**settings.STOPLINE_THROTTLE_RATES, "anon": "3/minute"}
+    _, key = flag_key_create(operation=personas.operation, name="a", actor=None)
+    for i in range(3):
+        assert post(client, BULK, token=f"slk_guess{i}", REMOTE_ADDR="10.2.0.1").status_code == 401
+    response = post(client, BULK, token=key, REMOTE_ADDR="10.2.0.1")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert post(client, BULK, token=key, REMOTE_ADDR="10.2.0.2").status_code == 200

@@ -309,7 +309,7 @@ def test_anonymous_gets_401_with_a_token_challenge(personas):
 # --- Reading -----------------------------------------------------------------------------------
 
 
-def test_operation_turns_ready_when_all_four_sign_and_not_ready_after_an_edit(personas):
+def test_operation_turns_ready_when_all_four_sign_and_stays_ready_while_amended(personas):
     client = client_for(personas.viewer)
     detail = client.get(f"{API}/eu-chat/").json()
     assert detail["ready_for_go_live"] is False
@@ -333,10 +333,12 @@ def test_operation_turns_ready_when_all_four_sign_and_not_ready_after_an_edit(pe
     assert response.status_code == 200
     assert response.json()["changed"] is True
     detail = client.get(f"{API}/eu-chat/").json()
-    assert detail["ready_for_go_live"] is False
-    assert detail["latest_version"] == 2 and detail["version_in_force"] == 1
+    # Version 1 stays agreed and in force while version 2 is drafted.
+    assert detail["ready_for_go_live"] is True
+    assert detail["latest_version"] == 2 and detail["latest_version_status"] == "draft"
+    assert detail["version_in_force"] == 1
     listed = client.get(f"{API}/").json()["results"][0]
-    assert listed["ready_for_go_live"] is False and listed["version_in_force"] == 1
+    assert listed["ready_for_go_live"] is True and listed["version_in_force"] == 1
 
 
 def test_version_detail_shows_targets_in_order_status_hash_and_signatures(personas):

@@ -102,15 +102,16 @@ def test_four_departments_agree_then_an_edit_dismisses_signatures(browser, live_
     version = CriteriaVersion.objects.get(operation=personas.operation, status="agreed")
     assert version.signatures.count() == 4
 
-    # An edit afterwards opens a new draft: no signatures, not ready.
+    # An edit afterwards opens a new draft with no signatures; version 1 stays in force.
     facilitator.goto(board_url)
     target = facilitator.locator("#ind-fcr_simple form.target-form")
     target.locator("input[name=min]").fill("85")
     target.locator("button[type=submit]").click()
     facilitator.wait_for_selector("text=Draft version")
     signoff = facilitator.inner_text("#signoff")
-    assert "Not ready for go-live" in signoff
+    assert "Live on version 1" in signoff
     assert "0 of 4 departments signed" in signoff
     assert "do not carry over" in signoff
     facilitator.goto(detail_url)
-    assert facilitator.inner_text("#readiness") == "Not ready for go-live"
+    assert facilitator.inner_text("#readiness") == "Live on version 1"
+    assert "Version 2 is draft: no signatures yet" in facilitator.inner_text("#amendment")

@@ -345,3 +345,12 @@ def test_anonymous_users_are_sent_to_log_in(personas, agreed):
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_the_footer_links_to_the_version_at_site_url(agreed, settings):
+    settings.SITE_URL = "https://stopline.example.com"
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(BytesIO(criteria_pdf_render(version=agreed))).pages
+    )
+    assert "https://stopline.example.com/ops/eu-chat/versions/1/" in text.replace("\n", "")

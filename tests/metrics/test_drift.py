@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 
 from criteria.services import draft_ensure, target_set
 from metrics.alerts.lifecycle import drift_evaluate
-from metrics.models import Alert, AlertEvent, DailyAggregate, NotificationAttempt, Review
+from metrics.models import Alert, AlertEvent, DailyAggregate, Review
+from outbox.models import Delivery
 from tests.criteria.signing import agree, membership
 from tests.metrics.drift_data import add_days
 
@@ -35,7 +36,7 @@ def counts() -> tuple[int, int, int, int]:
         Alert.objects.count(),
         AlertEvent.objects.count(),
         Review.objects.count(),
-        NotificationAttempt.objects.count(),
+        Delivery.objects.count(),
     )
 
 
@@ -61,7 +62,7 @@ def test_collapse_is_alerted_within_days_and_opens_a_review(
     # The owner department's members hear about it by e-mail (eager Celery, after commit).
     sent_to = {m.to[0] for m in mailoutbox}
     assert {"ops_lead@example.com", "ops_member@example.com"} <= sent_to
-    assert "escalation_rate" in mailoutbox[0].body
+    assert "Human-escalation rate" in mailoutbox[0].body
 
 
 def test_in_control_data_raises_no_alert(personas, agreed):

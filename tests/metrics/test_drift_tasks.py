@@ -9,8 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from criteria.models import Operation
-from metrics.models import Alert, AlertEvent, NotificationAttempt, Review
+from metrics.models import Alert, AlertEvent, Review
 from metrics.tasks import drift_evaluate_all, drift_evaluate_operation
+from outbox.models import Delivery
 from tests.criteria.signing import agree
 from tests.metrics.drift_data import add_days
 
@@ -34,7 +35,7 @@ def state() -> tuple:
         sorted(Alert.objects.values_list("indicator", "rule", "opened_on", "state")),
         AlertEvent.objects.count(),
         Review.objects.count(),
-        NotificationAttempt.objects.count(),
+        Delivery.objects.count(),
     )
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sampling', '0001_transcripts_draws_queue_and_scores'),
+        ('sampling', '0002_sampling_plan_rules_and_organization_phrases'),
     ]
 
     operations = [
