@@ -7,7 +7,7 @@ REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint test-postgres test-sqlite test-services bench clean
+.PHONY: install demo test lint test-postgres test-sqlite test-services bench bench-smoke clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,8 @@ lint: install
 
 # The whole suite on PostgreSQL, the production database: Redis and real Celery worker
 # processes for the `service` tests, headless Chromium for the `browser` tests, eager Celery
-# elsewhere. The cache stays in-process so that tests clearing it never touch the broker.
-TEST_PG_ENV = DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) CELERY_TASK_ALWAYS_EAGER=1 \
-	STOPLINE_LOCAL_CACHE=1
+# elsewhere (tests get an in-process cache of their own: tests/conftest.py).
+TEST_PG_ENV = DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) CELERY_TASK_ALWAYS_EAGER=1
 test-postgres: install
 	$(TEST_PG_ENV) $(BIN)/pytest -q
 
@@ -44,11 +43,19 @@ test-sqlite: install
 test-services: install
 	$(TEST_PG_ENV) $(BIN)/pytest -m service -q
 
-test: lint test-postgres test-sqlite
+test: lint test-postgres test-sqlite bench-smoke
 
+# Every benchmark and one table of figures against baselines of the same run (needs PostgreSQL;
+# Redis serves the pages' cache as in production). Takes ~5 minutes; docs/performance.md keeps
+# the latest table.
+REDIS_URL_BENCH ?= redis://127.0.0.1:6379/15
 bench: install
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.detection
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_BENCH) $(BIN)/python -m bench
+
+# The same benchmarks, small (under a minute): part of `make test` so they cannot rot.
+bench-smoke: install
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_BENCH) $(BIN)/python -m bench --smoke
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

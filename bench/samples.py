@@ -20,13 +20,31 @@ CSV_COLUMNS = [
     "topic",
 ]
 TOPICS = ["order_status", "refund", "billing_dispute", "delivery", "account"]
+# Survey comments: most say nothing personal; some give a phone number or an e-mail address
+# (the ingest redacts them before storage).
+COMMENTS = [
+    "The bot understood me at once.",
+    "Too many questions before I got an answer.",
+    "Helpful, thanks!",
+    "I had to ask twice for a person.",
+    "Call me back on +46 70 123 45 67 please.",
+    "Write to anna.svensson@example.se instead.",
+]
 
 
 def conversation_rows(
-    n: int, *, seed: int = 1, start: datetime | None = None, days: int = 90, prefix: str = "c"
+    n: int,
+    *,
+    seed: int = 1,
+    start: datetime | None = None,
+    days: int = 90,
+    prefix: str = "c",
+    comments: float = 0.0,
 ) -> Iterator[dict[str, Any]]:
-    """n plausible conversations spread over `days` days, as CSV-ready strings."""
+    """n plausible conversations spread over `days` days, as CSV-ready strings; with
+    `comments` > 0, that share of them carries a survey_comment (column always present)."""
     rng = random.Random(seed)
+    comment_rng = random.Random(seed + 1)  # separate, so the other values stay the same
     start = start or datetime(2025, 1, 1, tzinfo=UTC)
     span = days * 86400
     for i in range(n):
@@ -43,6 +61,15 @@ def conversation_rows(
             "language": rng.choice(["en", "sv", "de", "es-MX"]),
             "csat": rng.choice(["", "", "1", "3", "4", "5"]),
             "topic": rng.choice(TOPICS),
+            **(
+                {
+                    "survey_comment": comment_rng.choice(COMMENTS)
+                    if comment_rng.random() < comments
+                    else ""
+                }
+                if comments
+                else {}
+            ),
         }
 
 

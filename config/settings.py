@@ -88,6 +88,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Keep a worker's connection between requests (a new PostgreSQL connection costs more than a
+# page); checked before reuse, so a restarted database does not break the next request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -174,6 +178,31 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 # Above the longest task so a slow task is not redelivered while it still runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+
+# Pages cache what changes once a day (charts, indicator series, backtests; see
+# config/freshness.py). The cache must be shared by the web processes and the worker: Redis
+# when REDIS_URL is set (its own key prefix), else this process's memory (the zero-setup demo,
+# one process with eager Celery). STOPLINE_PAGE_CACHE_SECONDS bounds how long a change made
+# outside the services (the admin) can stay unseen.
+# Also holds the API throttling counters, which all web processes must share.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "stopline-cache",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stopline"}
+}
+STOPLINE_PAGE_CACHE_SECONDS = env.int("STOPLINE_PAGE_CACHE_SECONDS", default=15 * 60)
+# Sessions are read from the shared cache (written through to the database); only with a
+# shared cache, or a logout in one process would not reach the others' memory.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Every night 02:30 UTC: erase transcript text older than each organization's retention
     # (Organization.retention_days, default 400); figures and review scores stay.
@@ -205,13 +234,6 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "sampling.tasks.sample_weekly_task",
         "schedule": crontab(minute=0, hour=3, day_of_week="mon"),
     },
-}
-
-# Caches: throttling counters must be shared by all web processes, so Redis when configured.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL and not env.bool("STOPLINE_LOCAL_CACHE", default=False)
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
 REST_FRAMEWORK = {
@@ -346,6 +368,8 @@ STOPLINE_OUTBOX_LEASE_SECONDS = env.float("STOPLINE_OUTBOX_LEASE_SECONDS", defau
 STOPLINE_OFREP_STREAM_SECONDS = env.float("STOPLINE_OFREP_STREAM_SECONDS", default=55.0)
 STOPLINE_OFREP_STREAM_POLL_SECONDS = env.float("STOPLINE_OFREP_STREAM_POLL_SECONDS", default=1.0)
 STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
+# Rows per block on the PostgreSQL ingest fast path (one staging commit and progress step each).
+STOPLINE_INGEST_BLOCK_ROWS = env.int("STOPLINE_INGEST_BLOCK_ROWS", default=50_000)
 
 LOGGING = {
     "version": 1,

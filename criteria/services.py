@@ -15,6 +15,7 @@ from accounts.errors import Conflict, PermissionDenied, ReauthRequired, Stopline
 from accounts.models import Department, Membership, Organization
 from accounts.redaction import redact_note
 from accounts.services import organization_ensure
+from config.freshness import operation_changed
 from criteria.audit import event_seal
 from criteria.models import (
     AuditEvent,
@@ -102,6 +103,7 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event to the organization's hash chain (see criteria.audit)."""
+    operation_changed(operation.pk)  # the board and dashboard show what was written
     with transaction.atomic():
         # One writer per organization at a time, so that each event chains to the last one.
         Organization.objects.select_for_update().filter(pk=operation.organization_id).first()

@@ -1,21 +1,27 @@
 """HTML views of the criteria workshop. Thin: parse input, call one service or selector."""
 
+import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.csv_export import SafeWriter
 from accounts.errors import PermissionDenied, StoplineError
 from accounts.http import HtmxHttpRequest
 from accounts.views import SESSION_AUTH_AT
+from config.freshness import operation_version
 from criteria import selectors, services
 from criteria.access import operation_get_for_user, operations_for_user, version_get_for_user
 from criteria.models import Comment, IndicatorKey, TriggerRule
@@ -96,11 +102,48 @@ def operation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _board_etag(request: HttpRequest, operation, membership, projector: bool) -> str:
+    """What the polled fragment depends on: the operation's data version (every criteria write
+    goes through audit_record, which bumps it; so do ingestion and alerts), who reads it (the
+    resolve buttons) and their CSRF secret (the fragment's forms carry a token)."""
+    secret = request.META.get("CSRF_COOKIE") or ""
+    reader = f"{membership.pk}.{membership.role}.{membership.department_id}.{int(projector)}"
+    csrf = hashlib.sha256(secret.encode()).hexdigest()[:8]
+    return f'"board-{operation.pk}-{operation_version(operation.pk)}-{reader}-{csrf}"'
+
+
 @login_required
 @require_GET
 def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The page, or (htmx) the live fragment the page polls every few seconds. The fragment
+    carries an ETag: a poll that finds nothing changed gets 304 without reading the board."""
     operation, membership = operation_get_for_user(request.user, slug)
-    data = selectors.board_get(operation)
+    projector = request.GET.get("projector") == "1"
+    etag = _board_etag(request, operation, membership, projector) if request.htmx else None
+    response = get_conditional_response(request, etag=etag) if etag else None
+    if response is None:
+        response = _board_render(request, operation, membership, projector)
+    if etag:
+        response["ETag"] = etag
+        patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _board_data(operation) -> selectors.Board:
+    """The board's positions, comments, draft and signatures: the same for every reader, read
+    once per operation data version (every criteria write bumps it through audit_record)."""
+    # The day too: the readiness line says "live" from the go-live date on.
+    key = f"board:{operation.pk}:{operation_version(operation.pk)}:{timezone.localdate()}"
+    data = cache.get(key)
+    if data is None:
+        data = selectors.board_get(operation)
+        cache.set(key, data, settings.STOPLINE_PAGE_CACHE_SECONDS)
+    return data
+
+
+def _board_render(request: HtmxHttpRequest, operation, membership, projector: bool) -> HttpResponse:
+    data = _board_data(operation)
     my_position = {
         p.key: p
         for row in data.rows
@@ -115,7 +158,7 @@ def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "rules": TriggerRule.choices,
         "departments": operation.organization.departments.all(),
         "fresh_login": _fresh_login(request),
-        "projector": request.GET.get("projector") == "1",
+        "projector": projector,
         "ticks": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
     }
     if request.htmx:

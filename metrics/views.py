@@ -3,18 +3,22 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import StoplineError
 from accounts.http import HtmxHttpRequest
+from config.freshness import operation_version
 from criteria.access import operation_get_for_user
 from metrics.access import (
     alert_get_for_user,
@@ -167,16 +171,34 @@ def _refused(request: HttpRequest, exc: StoplineError, back: str) -> HttpRespons
     )
 
 
+def _alert_tables(operation, page_number: str | None) -> SafeString:
+    """The open alerts and one page of the history, the same for every reader. The first
+    page (what people open) is drawn once per operation data version (config/freshness.py);
+    older pages are read when asked for."""
+    key = f"alerts:{operation.pk}:{operation_version(operation.pk)}" if not page_number else None
+    html = cache.get(key) if key else None
+    if html is None:
+        page = Paginator(alerts_history(operation), ALERTS_PER_PAGE).get_page(page_number)
+        context = {
+            "operation": operation,
+            "open_alerts": list(alerts_open(operation)),
+            "page": page,
+        }
+        html = str(render_to_string("metrics/partials/_alert_tables.html", context))
+        if key:
+            cache.set(key, html, settings.STOPLINE_PAGE_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - our own template's output, escaped when rendered
+
+
 @login_required
 @require_GET
 def alert_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Open alerts first, then the history of resolved ones (paginated)."""
     operation, _ = operation_get_for_user(request.user, slug)
-    page = Paginator(alerts_history(operation), ALERTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"operation": operation, "open_alerts": list(alerts_open(operation)), "page": page}
+    tables = _alert_tables(operation, request.GET.get("page"))
     if request.htmx:
-        return render(request, "metrics/partials/_alert_tables.html", context)
-    return render(request, "metrics/alert_list.html", context)
+        return HttpResponse(tables)
+    return render(request, "metrics/alert_list.html", {"operation": operation, "tables": tables})
 
 
 @login_required

@@ -199,7 +199,22 @@ class ReviewItem(models.Model):
                 name="review_item_probability",
             ),
         ]
-        indexes = [models.Index(fields=["status", "assigned_to"], name="review_item_queue")]
+        indexes = [
+            models.Index(fields=["status", "assigned_to"], name="review_item_queue"),
+            # "Next item" walks the pool in the order it hands items out and stops at the
+            # first it can lock: with a million items it must not sort them all.
+            models.Index(
+                fields=["due", "is_double", "id"],
+                name="review_item_pool_by_due",
+                condition=Q(status="pending", assigned_to__isnull=True) | Q(status="reserved"),
+            ),
+            # A reviewer's open items, without reading the thousands they have done.
+            models.Index(
+                fields=["assigned_to", "due", "id"],
+                name="review_item_open_by_reviewer",
+                condition=Q(status__in=["pending", "reserved"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"item {self.pk} ({self.stratum})"

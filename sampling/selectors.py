@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from criteria.models import Operation
@@ -12,6 +12,8 @@ from metrics.models import WeeklyReviewScore
 from sampling.agreement import Agreement, cohen_kappa
 from sampling.models import CalibrationCase, ReviewItem, RubricScore, SamplingDraw
 from sampling.rubric import agreement_items
+
+AVAILABLE_COUNTED = 1000
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,13 @@ class Progress:
     available: int  # in the pool, not yet taken by anyone
 
     @property
+    def available_text(self) -> str:
+        """ "37", or "1,000+" beyond the counted bound."""
+        if self.available > AVAILABLE_COUNTED:
+            return f"{AVAILABLE_COUNTED:,}+"
+        return str(self.available)
+
+    @property
     def percent(self) -> int:
         finished = self.done + self.skipped
         return round(100 * finished / self.assigned) if self.assigned else 0
@@ -34,7 +43,7 @@ def queue_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> Quer
     return (
         ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer)
         .select_related("draw", "conversation")
-        .order_by("done_at", "due", "id")
+        .order_by(F("done_at").asc(nulls_first=True), "due", "id")
     )
 
 
@@ -49,12 +58,15 @@ def progress_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> P
         open=Count("id", filter=open_q),
         overdue=Count("id", filter=open_q & Q(due__lt=today)),
     )
+    # Counted up to a bound: with a million items in the pool an exact count would cost more
+    # than the rest of the page, and "1,000+" says as much to a reviewer.
     available = (
         ReviewItem.objects.filter(draw__operation=operation)
         .filter(
             Q(status=ReviewItem.Status.PENDING, assigned_to__isnull=True)
             | Q(status=ReviewItem.Status.RESERVED, reserved_until__lt=now)
         )
+        .values("id")[: AVAILABLE_COUNTED + 1]
         .count()
     )
     return Progress(available=available, **mine)

@@ -34,7 +34,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.errors import Conflict, StoplineError
@@ -300,10 +300,14 @@ def _pool(operation: Operation, reviewer: AbstractBaseUser, now: datetime):
             | Q(status=ReviewItem.Status.RESERVED, reserved_until__lt=now)
         )
         # Blind double review: never both reviews of one conversation to the same person.
+        # A correlated NOT EXISTS, checked only for the items walked (not a list of every
+        # item the reviewer ever had), so the walk stops at the first free one.
         .exclude(
-            conversation__in=ReviewItem.objects.filter(
-                draw__operation=operation, assigned_to=reviewer
-            ).values("conversation")
+            Exists(
+                ReviewItem.objects.filter(
+                    conversation_id=OuterRef("conversation_id"), assigned_to=reviewer
+                )
+            )
         )
         .order_by("due", "is_double", "id")
     )

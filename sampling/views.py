@@ -9,6 +9,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,6 +49,9 @@ from sampling.services import (
 ROLE_LABELS = {"customer": "Customer", "ai": "AI", "agent": "Human agent"}
 
 
+QUEUE_PER_PAGE = 50
+
+
 def _item_url(item: ReviewItem, slug: str) -> str:
     return reverse("sampling:item", args=[slug, item.pk])
 
@@ -59,7 +63,10 @@ def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context = {
         "operation": operation,
         "progress": progress_for_reviewer(operation, request.user),
-        "items": queue_for_reviewer(operation, request.user),
+        # Open items first, then the done ones, 50 a page: a year of reviewing stays one page.
+        "page": Paginator(queue_for_reviewer(operation, request.user), QUEUE_PER_PAGE).get_page(
+            request.GET.get("page")
+        ),
         "today": timezone.localdate(),
     }
     if request.htmx:

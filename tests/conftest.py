@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 
 from accounts.models import Membership, Organization
 from accounts.services import organization_ensure
@@ -21,12 +22,12 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counters live in the cache: every test starts with a full budget."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
+def _empty_page_cache(settings):
+    """Each test starts with an empty cache of its own: the database is rolled back between
+    tests, a shared cache would not be (and clearing Redis would flush the broker's queues)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
     cache.clear()
 
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from django.db import transaction
 
+from config.freshness import operation_changed
 from criteria.models import CriteriaVersion, Operation
 from criteria.services import review_due, version_in_force
 from metrics.alerts.notifications import (
@@ -62,6 +63,7 @@ def drift_evaluate(
 
 
 def _event(alert: Alert, to_state: str, *, actor=None, note: str = "", from_state: str = ""):
+    operation_changed(alert.operation_id)
     return AlertEvent.objects.create(
         alert=alert, actor=actor, from_state=from_state, to_state=to_state, note=note
     )

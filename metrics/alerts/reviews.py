@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.errors import Conflict, PermissionDenied, StoplineError
 from accounts.models import Membership
 from accounts.redaction import redact_note
+from config.freshness import operation_changed
 from criteria.models import indicator_label
 from criteria.services import audit_record, draft_ensure
 from guardrails.models import Pause
@@ -70,6 +71,7 @@ def alert_act(
             fields.append("resolved_on")
         locked.state = to_state
         locked.save(update_fields=fields)
+        operation_changed(locked.operation_id)
         AlertEvent.objects.create(
             alert=locked, actor=membership.user, from_state=before, to_state=to_state, note=note
         )

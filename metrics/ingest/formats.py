@@ -2,9 +2,13 @@
 
 Files are streamed: `records_open` returns the header (the CSV header or the first JSON object's
 keys) and an iterator of `Record`s, so a file of a million rows is never held in memory.
-Whole-file problems (not CSV/JSON Lines, empty, a required column missing) raise `FileRejected`
-before the first record is yielded; row problems are returned per row by the `*_clean`
-functions as `(column, reason)` pairs.
+Whole-file problems (not CSV/JSON Lines, empty, a required column missing, a damaged or
+bomb-like gzip) raise `FileRejected` before the first record is yielded; row problems are
+returned per row by the `*_clean` functions as `(column, reason)` pairs.
+
+Memory stays bounded whatever the file holds: lines are read at most MAX_LINE_BYTES at a time
+(a longer line is skipped to its end and rejected as a row, or the file is rejected when it is
+the header), and a gzip file may expand to at most MAX_GZIP_RATIO times its size.
 """
 
 import codecs
@@ -14,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -30,6 +35,13 @@ SNIFF_BYTES = 64 * 1024
 MAX_ORIGINAL_CHARS = 10_000
 MAX_JSON_ELEMENT_CHARS = 10 * 1024 * 1024
 SURVEY_COMMENT_CHARS = 4000
+# Longer lines are rejected (a header: the whole file) without ever being held in memory.
+MAX_LINE_BYTES = 2 * 1024 * 1024
+LINE_TOO_LONG = f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB"
+# A gzip file may expand to this many times its size (CSV compresses ~5-15x; bombs ~1000x).
+MAX_GZIP_RATIO = 100
+MIN_GZIP_EXPANSION = 64 * 1024 * 1024
+READ_BYTES = 1024 * 1024
 
 CONVERSATION_REQUIRED = ["conversation_id", "started_at", "complexity", "escalated"]
 CONVERSATION_OPTIONAL = [
@@ -86,22 +98,72 @@ class RecordReader:
             return 0
 
 
-def records_open(raw: IO[bytes], *, name: str = "") -> RecordReader:
-    """Sniff the format (gzip by magic bytes, JSON by the first character) and open it."""
+def format_sniff(raw: IO[bytes], *, name: str = "") -> str:
+    """Check a gzip file whole, then tell the format by the first character: csv, jsonl or
+    json (an array). Raises FileRejected for a file that is none of them."""
+    gzip_check(raw)
     head = _sniff(raw)
     lowered = name.lower().removesuffix(".gz")
     stripped = head.lstrip()
     if not stripped:
         raise FileRejected("The file is empty: no header and no rows.")
     if stripped[0] == "{":
-        return _jsonl_open(raw)
+        return "jsonl"
     if stripped[0] == "[":
-        return _json_array_open(raw)
+        return "json"
     if lowered.endswith((".jsonl", ".ndjson", ".json")):
         raise FileRejected(
             "The file is named like JSON Lines but its first line is not a JSON object."
         )
+    return "csv"
+
+
+def records_open(raw: IO[bytes], *, name: str = "", format: str = "") -> RecordReader:
+    """Sniff the format (gzip by magic bytes, JSON by the first character) and open it."""
+    format = format or format_sniff(raw, name=name)
+    if format == "jsonl":
+        return _jsonl_open(raw)
+    if format == "json":
+        return _json_array_open(raw)
     return _csv_open(raw)
+
+
+def gzip_check(raw: IO[bytes]) -> None:
+    """Decompress a gzip file once, in blocks, before anything is written: a damaged or cut
+    file, or one that expands like a bomb, is rejected whole (nothing stored half)."""
+    raw.seek(0)
+    if raw.read(2) != GZIP_MAGIC:
+        raw.seek(0)
+        return
+    size = raw.seek(0, io.SEEK_END)
+    raw.seek(0)
+    limit = max(size * MAX_GZIP_RATIO, MIN_GZIP_EXPANSION)
+    expanded = 0
+    try:
+        with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+            while block := stream.read(SNIFF_BYTES):
+                expanded += len(block)
+                if expanded > limit:
+                    raise FileRejected(
+                        f"The gzip file expands to more than {MAX_GZIP_RATIO} times its size "
+                        f"({limit / 1_000_000:,.0f} MB); send it uncompressed or split it."
+                    )
+    except (OSError, EOFError, zlib.error) as exc:
+        if expanded == 0:
+            raise FileRejected(
+                "The file looks gzip-compressed but cannot be decompressed."
+            ) from exc
+        raise FileRejected(
+            f"The gzip file is damaged or cut short after {expanded:,} bytes ({exc}); "
+            "nothing was ingested. Send the complete file again."
+        ) from exc
+    finally:
+        raw.seek(0)
+
+
+def binary_open(raw: IO[bytes]) -> IO[bytes]:
+    """The file's bytes from the start, decompressed when it is gzip."""
+    return _binary(raw)
 
 
 def _binary(raw: IO[bytes]) -> IO[bytes]:
@@ -116,6 +178,28 @@ def _binary(raw: IO[bytes]) -> IO[bytes]:
 def _text(raw: IO[bytes]) -> io.TextIOWrapper:
     # Invalid bytes after the checked head become U+FFFD and that row is rejected.
     return io.TextIOWrapper(_binary(raw), encoding="utf-8-sig", errors="replace", newline="")
+
+
+@dataclass(frozen=True)
+class LongLine:
+    """A line longer than MAX_LINE_BYTES: only its start is kept."""
+
+    head: str
+
+
+def _lines(raw: IO[bytes]) -> Iterator["str | LongLine"]:
+    """The file's lines decoded (invalid bytes become U+FFFD), each at most MAX_LINE_BYTES."""
+    stream = _binary(raw)
+    first = True
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            head = line[:200].decode("utf-8", errors="replace")
+            while (rest := stream.readline(READ_BYTES)) and not rest.endswith(b"\n"):
+                pass  # skipped to the end of the line, never held whole
+            yield LongLine(head + "…")
+        else:
+            yield line.decode("utf-8-sig" if first else "utf-8", errors="replace")
+        first = False
 
 
 def _sniff(raw: IO[bytes]) -> str:
@@ -140,20 +224,28 @@ def _truncate(text: str) -> str:
 
 
 class _LineTap:
-    """Feeds lines to csv.reader and remembers them, to keep each record's original text."""
+    """Feeds lines to csv.reader and remembers them, to keep each record's original text.
 
-    def __init__(self, lines: Iterator[str]) -> None:
+    A line longer than MAX_LINE_BYTES reaches csv.reader as an empty line; `long` keeps its
+    start so that the record is rejected with a clear reason.
+    """
+
+    def __init__(self, lines: Iterator["str | LongLine"], *, line: int = 0) -> None:
         self._lines = lines
         self.buffer: list[str] = []
-        self.line = 0
+        self.line = line
+        self.long: LongLine | None = None
 
     def __iter__(self) -> "_LineTap":
         return self
 
     def __next__(self) -> str:
         text = next(self._lines)
-        self.buffer.append(text)
         self.line += 1
+        if isinstance(text, LongLine):
+            self.long = text
+            text = "\n"
+        self.buffer.append(text)
         return text
 
     def take(self) -> str:
@@ -168,16 +260,16 @@ def _csv_line(fields: list[str]) -> str:
     return out.getvalue()
 
 
-def _csv_open(raw: IO[bytes]) -> RecordReader:
-    tap = _LineTap(iter(_text(raw)))
-    reader = csv.reader(tap, strict=False)
-    try:
-        header = next(reader)
-    except StopIteration as exc:
-        raise FileRejected("The file is empty: no header and no rows.") from exc
-    except csv.Error as exc:
-        raise FileRejected(f"The file is not CSV: {exc}.") from exc
-    tap.take()
+def csv_line_without_transcript(fields: list[str], columns: list[str]) -> str:
+    """A CSV row's text as it would be quarantined: the transcript column left out."""
+    if TRANSCRIPT_COLUMN in columns:
+        at = columns.index(TRANSCRIPT_COLUMN)
+        fields = fields[:at] + fields[at + 1 :]
+    return _csv_line(fields)
+
+
+def header_columns(header: list[str]) -> list[str]:
+    """The CSV header's column names, lower-case; rejects an empty or repeated one."""
     columns = [c.strip().lower() for c in header]
     if not any(columns):
         raise FileRejected("The first line is empty; it must be the CSV header.")
@@ -186,39 +278,67 @@ def _csv_open(raw: IO[bytes]) -> RecordReader:
         if column in seen:
             raise FileRejected(f"The column {column!r} appears twice in the header.")
         seen.add(column)
+    return columns
 
+
+def _csv_open(raw: IO[bytes]) -> RecordReader:
+    tap = _LineTap(_lines(raw))
+    reader = csv.reader(tap, strict=False)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise FileRejected("The file is empty: no header and no rows.") from exc
+    except csv.Error as exc:
+        raise FileRejected(f"The file is not CSV: {exc}.") from exc
+    if tap.long is not None:
+        raise FileRejected(f"The first line is not a CSV header: {LINE_TOO_LONG}.")
+    tap.take()
+    columns = header_columns(header)
+    return RecordReader(
+        format="csv", columns=columns, records=csv_records(tap, reader, columns), raw=raw
+    )
+
+
+def csv_records(tap: _LineTap, reader: Iterator[list[str]], columns: list[str]) -> Iterator[Record]:
+    """The records after the header, with the line each starts on."""
     transcript_at = columns.index(TRANSCRIPT_COLUMN) if TRANSCRIPT_COLUMN in columns else None
+    while True:
+        start = tap.line + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Record(start, _truncate(tap.take()), None, f"not valid CSV: {exc}")
+            continue
+        original = tap.take()
+        if tap.long is not None:
+            yield Record(start, tap.long.head, None, LINE_TOO_LONG)
+            tap.long = None
+            continue
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # blank line
+        if INVALID_UTF8 in original:
+            yield Record(start, _truncate(original), None, INVALID_UTF8_REASON)
+            continue
+        if len(fields) != len(columns):
+            yield Record(
+                start,
+                _truncate(original),
+                None,
+                f"has {len(fields)} fields, the header has {len(columns)}",
+            )
+            continue
+        if transcript_at is not None:  # a transcript column: keep its text out
+            kept = fields[:transcript_at] + fields[transcript_at + 1 :]
+            original = _csv_line(kept)
+        yield Record(start, _truncate(original), dict(zip(columns, fields, strict=True)))
 
-    def records() -> Iterator[Record]:
-        while True:
-            start = tap.line + 1
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield Record(start, _truncate(tap.take()), None, f"not valid CSV: {exc}")
-                continue
-            original = tap.take()
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue  # blank line
-            if INVALID_UTF8 in original:
-                yield Record(start, _truncate(original), None, INVALID_UTF8_REASON)
-                continue
-            if len(fields) != len(columns):
-                yield Record(
-                    start,
-                    _truncate(original),
-                    None,
-                    f"has {len(fields)} fields, the header has {len(columns)}",
-                )
-                continue
-            if transcript_at is not None:  # a transcript column: keep its text out
-                kept = fields[:transcript_at] + fields[transcript_at + 1 :]
-                original = _csv_line(kept)
-            yield Record(start, _truncate(original), dict(zip(columns, fields, strict=True)))
 
-    return RecordReader(format="csv", columns=columns, records=records(), raw=raw)
+def csv_block_records(text: str, *, columns: list[str], first_line: int) -> Iterator[Record]:
+    """The records of a block of whole CSV lines that starts on line `first_line`."""
+    tap = _LineTap(iter(text.splitlines(keepends=True)), line=first_line - 1)
+    return csv_records(tap, csv.reader(tap, strict=False), columns)
 
 
 def _original_json(obj: dict[str, Any], text: str) -> str:
@@ -243,11 +363,14 @@ def _json_record(line: int, text: str) -> Record:
 
 
 def _jsonl_open(raw: IO[bytes]) -> RecordReader:
-    text = _text(raw)
-    lines = ((n, s) for n, s in enumerate(text, start=1) if s.strip())
+    lines = (
+        (n, s) for n, s in enumerate(_lines(raw), start=1) if isinstance(s, LongLine) or s.strip()
+    )
     first = next(lines, None)
     if first is None:
         raise FileRejected("The file is empty: no rows.")
+    if isinstance(first[1], LongLine):
+        raise FileRejected(f"The file is not JSON Lines: line {first[0]}: {LINE_TOO_LONG}.")
     first_record = _json_record(*first)
     if first_record.data is None:
         raise FileRejected(f"The file is not JSON Lines: line {first[0]} is {first_record.error}.")
@@ -256,7 +379,10 @@ def _jsonl_open(raw: IO[bytes]) -> RecordReader:
     def records() -> Iterator[Record]:
         yield first_record
         for number, line in lines:
-            yield _json_record(number, line)
+            if isinstance(line, LongLine):
+                yield Record(number, line.head, None, LINE_TOO_LONG)
+            else:
+                yield _json_record(number, line)
 
     return RecordReader(format="jsonl", columns=columns, records=records(), raw=raw)
 

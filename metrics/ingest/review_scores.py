@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from accounts.errors import StoplineError
+from config.freshness import operation_changed
 from criteria.models import Operation
 from metrics.models import ReviewerRecommendation, WeeklyReviewScore
 from metrics.weeks import week_start_of
@@ -26,6 +27,7 @@ def weekly_review_score_record(
     week_start = week_start_of(week_start)
     acc = acceptable or (None, None, None)
     mis = missed_handoff or (None, None, None)
+    operation_changed(operation.pk)
     row, _ = WeeklyReviewScore.objects.update_or_create(
         operation=operation,
         week_start=week_start,
@@ -62,6 +64,7 @@ def reviewer_recommendation_record(
     reason = (reason or "").strip()
     if not reason:
         raise StoplineError("Give the reason for your recommendation.", fields={"reason": ""})
+    operation_changed(operation.pk)
     row, _ = ReviewerRecommendation.objects.update_or_create(
         operation=operation,
         week_start=week_start_of(week_start),

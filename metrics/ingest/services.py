@@ -28,7 +28,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import UTC, date
 from itertools import islice
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -37,40 +37,50 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.errors import StoplineError
-from accounts.redaction import redact
+from config.freshness import operation_changed
 from config.jobs import enqueue_on_commit
 from criteria.models import Operation
+from metrics.ingest import pg_csv
 from metrics.ingest.formats import (
     FileRejected,
     Record,
+    binary_open,
     columns_check,
     conversation_clean,
     conversation_digest,
     daily_clean,
     daily_digest,
+    format_sniff,
     kind_infer,
     records_open,
 )
 from metrics.ingest.transcripts import transcript_sink_for
+from metrics.ingest.upserts import (
+    _STAGE_COLUMNS,
+    _VALUE_COLUMNS,
+    _aggregates_recompute,
+    _as_date,
+    _claim_check,
+    _conflict,
+    _reject,
+    _Superseded,
+    value_incoming,
+    values_differ,
+)
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
 
 logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
-AGGREGATE_DATES_BATCH = 500
 
 
 class UploadTooLarge(StoplineError):
     status = 413
     code = "too_large"
-
-
-class _Superseded(Exception):
-    """Another attempt claimed the run; this one stops without writing more."""
 
 
 # Creating and enqueuing
@@ -153,20 +163,6 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _reject(run: IngestionRun, record: Record, errors: list[tuple[str, str]]) -> RejectedRow:
-    columns = list(dict.fromkeys(c for c, _ in errors if c))
-    reason = "; ".join(f"{c}: {r}" if c else r for c, r in errors)
-    return RejectedRow(
-        run=run,
-        line=record.line,
-        column=", ".join(columns)[:200],
-        reason=reason,
-        original=redact(record.original)[
-            0
-        ],  # kept to be fixed and re-sent, never with personal data
-    )
-
-
 def ingestion_run_execute(
     *, run_id: int, progress: Callable[[IngestionRun], None] | None = None
 ) -> IngestionRun:
@@ -187,14 +183,19 @@ def ingestion_run_execute(
     if not claimed:
         return run  # finished already: executing it again changes nothing
     RejectedRow.objects.filter(run=run).delete()
+    fast = False
     try:
         with default_storage.open(run.stored_name, "rb") as raw:
-            reader = records_open(raw, name=run.file_name)
+            format = format_sniff(raw, name=run.file_name)
+            columns = _fast_columns(raw, format=format, kind=run.kind)
+            if columns is not None:
+                fast = True
+                return _fast_execute(run, raw, columns=columns, progress=progress)
+            raw.seek(0)
+            reader = records_open(raw, name=run.file_name, format=format)
             kind = run.kind or kind_infer(reader.columns)
             columns_check(reader.columns, kind=kind)
-            if kind != run.kind:
-                run.kind = kind
-                run.save(update_fields=["kind"])
+            _kind_save(run, kind)
             ingester_class = _ConversationIngester if kind == "conversations" else _DailyIngester
             ingester = ingester_class(run)
             try:
@@ -211,6 +212,7 @@ def ingestion_run_execute(
             finally:
                 ingester.close()
     except FileRejected as exc:
+        _fast_undo(run, fast)
         return _run_finish(run, status=IngestionRun.Status.FAILED, error=exc.message)
     except _Superseded:
         return IngestionRun.objects.get(pk=run.pk)
@@ -221,18 +223,22 @@ def ingestion_run_execute(
             error="The uploaded file is no longer stored; upload it again.",
         )
     except (OSError, EOFError) as exc:
-        # A file that breaks after its start (truncated gzip): the chunks before are kept,
-        # which is safe because a corrected file re-sent upserts the same rows.
-        return _run_finish(
-            run,
-            status=IngestionRun.Status.FAILED,
-            error=f"The file could not be read to the end ({exc}); its first {run.total} rows "
-            "were ingested. Fix the file and send it again.",
-        )
+        if fast:
+            _fast_undo(run, fast)
+            error = f"The file could not be read to the end ({exc}); nothing was ingested."
+        else:
+            # The chunks before are kept, which is safe because a corrected file re-sent
+            # upserts the same rows.
+            error = (
+                f"The file could not be read to the end ({exc}); its first {run.total} rows "
+                "were ingested. Fix the file and send it again."
+            )
+        return _run_finish(run, status=IngestionRun.Status.FAILED, error=error)
     except OperationalError:
         raise  # transient: the task retries and claims the run again
     except Exception:
         logger.exception("ingestion run %s failed", run.pk)
+        _fast_undo(run, fast)
         _run_finish(
             run,
             status=IngestionRun.Status.FAILED,
@@ -241,6 +247,72 @@ def ingestion_run_execute(
         raise
     ingester.count(run)
     return _run_finish(run, status=IngestionRun.Status.DONE)
+
+
+def _kind_save(run: IngestionRun, kind: str) -> None:
+    if kind != run.kind:
+        run.kind = kind
+        run.save(update_fields=["kind"])
+
+
+def _fast_columns(raw: IO[bytes], *, format: str, kind: str) -> list[str] | None:
+    """The CSV header when the fast path takes this file (CSV conversations on PostgreSQL)."""
+    if not pg_csv.applies(format=format, kind=kind or "conversations"):
+        return None
+    raw.seek(0)
+    try:
+        columns = pg_csv.csv_header(binary_open(raw))
+    except pg_csv.NotPlain:
+        return None
+    finally:
+        raw.seek(0)
+    if (kind or kind_infer(columns)) != "conversations":
+        return None
+    return columns
+
+
+def _fast_execute(
+    run: IngestionRun,
+    raw: IO[bytes],
+    *,
+    columns: list[str],
+    progress: Callable[[IngestionRun], None] | None,
+) -> IngestionRun:
+    columns_check(columns, kind="conversations")
+    _kind_save(run, "conversations")
+    stream = binary_open(raw)
+    stream.readline(pg_csv.HEADER_BYTES)
+
+    def staged(total: int, rejected: int) -> None:
+        run.total, run.rejected = total, rejected
+        run.progress = min(raw.tell() / run.size, 0.99) * 0.9 if run.size else 0.0
+        IngestionRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
+            total=total, rejected=rejected, progress=run.progress
+        )
+        if progress:
+            progress(run)
+
+    def lines_read(wanted: set[int]) -> dict[int, str]:
+        raw.seek(0)
+        return pg_csv.lines_fetch(binary_open(raw), wanted, columns=columns)
+
+    ingester = pg_csv.FastConversations(run, columns=columns)
+    try:
+        ingester.stage(stream, attempt=run.attempt, progress=staged)
+        ingester.apply(attempt=run.attempt, lines_read=lines_read)
+    finally:
+        ingester.close()
+    operation_changed(run.operation_id)  # cached pages of the operation are drawn again
+    if run.stored_name:
+        default_storage.delete(run.stored_name)
+    return IngestionRun.objects.get(pk=run.pk)
+
+
+def _fast_undo(run: IngestionRun, fast: bool) -> None:
+    """A file that fails after staging began leaves nothing: its quarantined rows go too."""
+    if fast:
+        RejectedRow.objects.filter(run=run).delete()
+        run.total = run.rejected = 0
 
 
 def _run_finish(run: IngestionRun, *, status: str, error: str = "") -> IngestionRun:
@@ -256,45 +328,14 @@ def _run_finish(run: IngestionRun, *, status: str, error: str = "") -> Ingestion
         unchanged=run.unchanged,
         rejected=run.rejected,
     )
+    operation_changed(run.operation_id)
     if updated and run.stored_name:
         # The raw file may hold transcripts; it is kept only until the run has finished.
         default_storage.delete(run.stored_name)
     return IngestionRun.objects.get(pk=run.pk)
 
 
-def _claim_check(run: IngestionRun, attempt: int) -> None:
-    """Inside a chunk's transaction: lock the run row and make sure we still own it."""
-    owned = list(
-        IngestionRun.objects.select_for_update()
-        .filter(pk=run.pk, attempt=attempt, status=IngestionRun.Status.RUNNING)
-        .values_list("pk", flat=True)
-    )
-    if not owned:
-        raise _Superseded
-
-
 # Conversations: temporary tables and one upsert statement per chunk
-
-_STAGE_COLUMNS = [
-    ("conversation_id", "varchar(200) PRIMARY KEY"),
-    ("started_at", "timestamp with time zone"),
-    ("local_date", "date"),
-    ("complexity", "varchar(10)"),
-    ("escalated", "boolean"),
-    ("resolved_first_contact", "boolean"),
-    ("human_requested", "boolean"),
-    ("channel", "varchar(50)"),
-    ("language", "varchar(35)"),
-    ("csat", "smallint"),
-    ("topic", "varchar(200)"),
-    ("survey_comment", "text"),
-    ("metadata", "jsonb"),
-]
-_VALUE_COLUMNS = [name for name, _ in _STAGE_COLUMNS if name != "conversation_id"]
-# Optional values left empty mean "not known (here)": they never erase a known value, so a file
-# sent again after a later one filled in resolved_first_contact changes nothing.
-_KEEP_IF_NULL = {"resolved_first_contact", "human_requested", "csat"}
-_KEEP_IF_EMPTY = {"channel", "language", "topic", "survey_comment"}
 
 
 class _ConversationIngester:
@@ -322,20 +363,8 @@ class _ConversationIngester:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.seen_table}")
 
-    @staticmethod
-    def _incoming(current: str, new: str, column: str) -> str:
-        """The value a row gets: an empty optional value keeps the known one."""
-        if column in _KEEP_IF_NULL:
-            return f"COALESCE({new}.{column}, {current}.{column})"
-        if column in _KEEP_IF_EMPTY:
-            return f"COALESCE(NULLIF({new}.{column}, ''), {current}.{column})"
-        return f"{new}.{column}"
-
     def _differs(self, current: str, new: str) -> str:
-        return " OR ".join(
-            f"{current}.{c} {self.distinct} {self._incoming(current, new, c)}"
-            for c in _VALUE_COLUMNS
-        )
+        return values_differ(current, new, postgres=self.postgres)
 
     def apply(self, records: list[Record], *, attempt: int) -> int:
         rejects: list[RejectedRow] = []
@@ -398,6 +427,8 @@ class _ConversationIngester:
             with cursor.copy(f"COPY {self.stage_table} ({', '.join(names)}) FROM STDIN") as copy:
                 for row, fingerprint, record in rows:
                     values = [row[n] for n, _ in _STAGE_COLUMNS[:-1]]
+                    # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
+                    values[1] = values[1].astimezone(UTC)
                     metadata = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
                     copy.write_row([*values, metadata, fingerprint, record.line])
             return
@@ -443,7 +474,7 @@ class _ConversationIngester:
         )
         dates = {_as_date(d) for (d,) in cursor.fetchall()}
         names = ["conversation_id", *_VALUE_COLUMNS]
-        updates = ", ".join(f"{c} = {self._incoming(table, 'excluded', c)}" for c in _VALUE_COLUMNS)
+        updates = ", ".join(f"{c} = {value_incoming(table, 'excluded', c)}" for c in _VALUE_COLUMNS)
         cursor.execute(
             f"INSERT INTO {table} (operation_id, {', '.join(names)}, created_by_run_id, "  # noqa: S608
             f"changed_by_run_id) SELECT %s, {', '.join(names)}, %s, %s FROM {stage} WHERE true "
@@ -460,94 +491,6 @@ class _ConversationIngester:
         run.ingested = rows.filter(created_by_run_id=run.pk).count()
         run.updated = rows.filter(changed_by_run_id=run.pk).count() - run.ingested
         run.unchanged = run.total - run.rejected - run.ingested - run.updated
-
-
-def _conflict(first_line: int) -> tuple[str, str]:
-    return (
-        "conversation_id",
-        f"the same conversation_id is on line {first_line} with different values",
-    )
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _aggregates_recompute(*, operation: Operation, dates: set[date], run_id: int) -> None:
-    """Rebuild the conversation-based daily aggregates of these local dates.
-
-    Rows sent as daily aggregates are replaced when conversations exist for that date and
-    segment (the finer data wins), and kept otherwise.
-    """
-    fields = [
-        "conversations",
-        "escalated",
-        "resolved_first_contact",
-        "resolved_known",
-        "human_requested",
-        "human_requested_known",
-        "csat_sum",
-        "csat_count",
-    ]
-    ordered = sorted(dates)
-    for start in range(0, len(ordered), AGGREGATE_DATES_BATCH):
-        batch = ordered[start : start + AGGREGATE_DATES_BATCH]
-        stats = (
-            Conversation.objects.filter(operation=operation, local_date__in=batch)
-            .values("local_date", "complexity")
-            .annotate(
-                n_conversations=Count("id"),
-                n_escalated=Count("id", filter=Q(escalated=True)),
-                n_resolved_first_contact=Count("id", filter=Q(resolved_first_contact=True)),
-                n_resolved_known=Count("resolved_first_contact"),
-                n_human_requested=Count("id", filter=Q(human_requested=True)),
-                n_human_requested_known=Count("human_requested"),
-                n_csat_sum=Sum("csat", default=0),
-                n_csat_count=Count("csat"),
-            )
-            .order_by()
-        )
-        wanted: dict[tuple[date, str], dict[str, Any]] = {}
-        for item in stats:
-            values = {f: item[f"n_{f}"] for f in fields}
-            if not values["resolved_known"]:
-                values["resolved_first_contact"] = None
-            if not values["human_requested_known"]:
-                values["human_requested"] = None
-            wanted[(item["local_date"], item["complexity"])] = values
-        existing = {
-            (a.date, a.segment): a
-            for a in DailyAggregate.objects.filter(operation=operation, date__in=batch)
-        }
-        creates, changes, stale = [], [], []
-        for key, values in wanted.items():
-            current = existing.get(key)
-            if current is None:
-                creates.append(
-                    DailyAggregate(
-                        operation=operation,
-                        date=key[0],
-                        segment=key[1],
-                        source=DailyAggregate.Source.CONVERSATIONS,
-                        created_by_run_id=run_id,
-                        changed_by_run_id=run_id,
-                        **values,
-                    )
-                )
-            elif current.source != DailyAggregate.Source.CONVERSATIONS or any(
-                getattr(current, f) != v for f, v in values.items()
-            ):
-                for f, v in values.items():
-                    setattr(current, f, v)
-                current.source = DailyAggregate.Source.CONVERSATIONS
-                current.changed_by_run_id = run_id
-                changes.append(current)
-        for key, current in existing.items():
-            if key not in wanted and current.source == DailyAggregate.Source.CONVERSATIONS:
-                stale.append(current.pk)
-        DailyAggregate.objects.bulk_create(creates)
-        DailyAggregate.objects.bulk_update(changes, [*fields, "source", "changed_by_run_id"])
-        DailyAggregate.objects.filter(pk__in=stale).delete()
 
 
 # Daily aggregates: few rows (two per day), plain ORM

@@ -21,6 +21,7 @@ PACKAGES = ("accounts", "config", "criteria", "guardrails", "metrics", "outbox",
 # Lower number = lower layer; a module may import only modules of its own or a lower layer.
 LAYERS = [
     ("config.jobs", 0),
+    ("config.freshness", 0),
     ("config.celery", 0),
     ("config.logging", 0),
     ("config.settings", 0),

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from config.freshness import operation_changed
 from criteria.models import CriteriaVersion, Operation
 from metrics.models import Alert, AlertEvent, Review
 
@@ -32,6 +33,7 @@ def make_alert(
         resolved_on=opened_on + timedelta(days=5) if state == "resolved" else None,
     )
     AlertEvent.objects.create(alert=alert, to_state="open", note="fired")
+    operation_changed(operation.pk)  # as the alert lifecycle does
     if owner:
         Review.objects.create(
             alert=alert,

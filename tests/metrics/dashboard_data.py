@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from config.freshness import operation_changed
 from criteria.models import Operation
 from metrics.detection import stats
 from metrics.models import WeeklyReviewScore
@@ -50,4 +51,5 @@ def add_review_weeks(
             missed_handoff_count=k * 60,
         )
         starts.append(week_start)
+    operation_changed(operation.pk)  # as recording a review score does
     return starts

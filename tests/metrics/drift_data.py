@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from config.freshness import operation_changed
 from criteria.models import Operation
 from metrics.models import DailyAggregate
 
@@ -47,6 +48,7 @@ def add_days(
                 )
             )
     DailyAggregate.objects.bulk_create(rows)
+    operation_changed(operation.pk)  # as ingestion does
 
 
 def add_noisy_days(
@@ -91,3 +93,4 @@ def add_noisy_days(
                 )
             )
     DailyAggregate.objects.bulk_create(rows)
+    operation_changed(operation.pk)  # as ingestion does

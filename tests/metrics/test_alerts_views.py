@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -183,6 +184,7 @@ def test_alert_list_queries_do_not_grow_with_alerts(
         )
     make_alert(personas.operation, indicator="fcr_simple", owner="cx")
     client.get(url)
+    cache.clear()  # compare two first views: the tables are drawn once, then cached
     with django_assert_max_num_queries(12) as few:
         client.get(url)
     for i in range(30):
@@ -191,6 +193,7 @@ def test_alert_list_queries_do_not_grow_with_alerts(
             opened_on=date(2025, 1, 1) + timedelta(days=i * 10),
             state="resolved",
         )
+    cache.clear()
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200

@@ -83,9 +83,11 @@ def test_unknown_operation_or_file(personas, tmp_path):
 
 
 def test_the_progress_bar_is_drawn_on_a_terminal(personas, tmp_path, monkeypatch):
+    from metrics.ingest import pg_csv
     from metrics.ingest import services as service
 
     monkeypatch.setattr(service, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(pg_csv, "BLOCK_ROWS", 10)
     path = tmp_path / "c.csv"
     path.write_text(rows_to_csv(list(conversation_rows(30))))
 

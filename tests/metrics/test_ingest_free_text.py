@@ -6,7 +6,7 @@ import json
 import pytest
 
 from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
-from metrics.models import Conversation, RejectedRow
+from metrics.models import Conversation, IngestionRun, RejectedRow
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -72,3 +72,90 @@ def test_nested_metadata_in_jsonl_is_redacted_and_long_comments_rejected(persona
     j1 = Conversation.objects.get(conversation_id="j1")
     assert j1.survey_comment == "the bot did not understand me"
     assert EMAIL not in json.dumps(j1.metadata) and PHONE not in json.dumps(j1.metadata)
+
+
+SECRETS = (EMAIL, PHONE, CARD, IBAN, "anna.svensson", "4111", "70 123", "0532 0130")
+TEXT = f"Mail me at {EMAIL} or call {PHONE}, card {CARD}, IBAN {IBAN}"
+
+
+def conversations_csv(prefix: str) -> str:
+    """Good rows and a bad one, personal data in the comment, an unknown column and the id
+    area of the bad row's original text."""
+    header = "conversation_id,started_at,complexity,escalated,survey_comment,notes\n"
+    rows = [
+        f'{prefix}1,2026-03-02T10:00:00+01:00,simple,false,"{TEXT}","{TEXT}"',
+        f'{prefix}2,2026-03-02T11:00:00+01:00,complex,true,"No numbers here",""',
+        f'{prefix}3,2026-03-02T12:00:00+01:00,medium,false,"{TEXT}","{TEXT}"',
+    ]
+    return header + "\n".join(rows) + "\n"
+
+
+def stored_text() -> str:
+    """Every value of every metrics and sampling table, as one string."""
+    from django.apps import apps
+
+    models = [
+        *apps.get_app_config("metrics").get_models(),
+        *apps.get_app_config("sampling").get_models(),
+    ]
+    return "\n".join(
+        json.dumps(list(model.objects.values()), default=str, ensure_ascii=False)
+        for model in models
+    )
+
+
+@pytest.mark.usefixtures("celery_eager")
+def test_no_personal_data_is_stored_through_any_ingestion_path(
+    personas, client, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    # 1. The CLI.
+    path = tmp_path / "cli.csv"
+    path.write_text(conversations_csv("cli"))
+    call_command("ingest", "eu-chat", str(path), stdout=io.StringIO())
+    # 2. The upload page.
+    client.force_login(personas.facilitator)  # (django-axes needs a request for login())
+    upload = SimpleUploadedFile("page.csv", conversations_csv("page").encode(), "text/csv")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker starts after commit
+        client.post(
+            reverse("metrics:ingest_upload", args=["eu-chat"]), {"file": upload, "kind": ""}
+        )
+    # 3. The API: a CSV body, and JSON with nested metadata and a transcript.
+    api = APIClient()
+    api.force_authenticate(user=personas.facilitator)
+    url = "/api/v1/operations/eu-chat/conversations/"
+    api.post(url, conversations_csv("api"), content_type="text/csv")
+    body = [
+        {
+            "conversation_id": f"json{i}",
+            "started_at": "2026-03-02T10:00:00Z",
+            "complexity": "complex" if i else "hard",
+            "escalated": True,
+            "survey_comment": TEXT,
+            "customer": {"contact": [EMAIL, PHONE], "payment": {"card": CARD, "iban": IBAN}},
+            "messages": [{"role": "customer", "text": TEXT}],
+        }
+        for i in range(2)
+    ]
+    api.post(url, body, format="json")
+    # 4. Daily aggregates: an unknown column and a bad row holding personal data.
+    daily = (
+        "date,segment,conversations,escalated,notes\n"
+        f'2026-03-03,simple,10,1,"{TEXT}"\n'
+        f'2026-03-04,simple,10,11,"{TEXT}"\n'
+    )
+    api.post("/api/v1/operations/eu-chat/daily-metrics/", daily, content_type="text/csv")
+
+    runs = IngestionRun.objects.filter(operation=personas.operation)
+    assert runs.count() == 5
+    assert [run.status for run in runs] == ["done"] * 5, [run.error for run in runs]
+    assert Conversation.objects.count() == 3 * 2 + 1
+    assert RejectedRow.objects.count() == 3 + 1 + 1
+    assert Conversation.objects.get(conversation_id="cli1").survey_comment.startswith("Mail me")
+    stored = stored_text()
+    for secret in SECRETS:
+        assert secret not in stored

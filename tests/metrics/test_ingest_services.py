@@ -419,27 +419,27 @@ def test_executing_a_finished_run_again_changes_nothing(personas):
 
 
 def test_re_executing_an_interrupted_run_reaches_the_same_end_state(personas, monkeypatch):
+    from metrics.ingest import pg_csv
     from metrics.ingest import services as service
 
     content, bad, good = ten_thousand_with_bad_rows()
     monkeypatch.setattr(service, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(pg_csv, "BLOCK_ROWS", 1000)
     run = ingestion_run_create(
         operation=personas.operation, file=io.BytesIO(content.encode()), file_name="f.csv"
     )
-    original = service._ConversationIngester.apply
     calls = []
 
-    def crash_on_fourth_chunk(self, records, *, attempt):
-        calls.append(attempt)
+    def crash_on_fourth_chunk(run):
+        calls.append(run.total)
         if len(calls) == 4:
             raise KeyboardInterrupt  # the worker dies between chunks
-        return original(self, records, attempt=attempt)
 
-    monkeypatch.setattr(service._ConversationIngester, "apply", crash_on_fourth_chunk)
     with pytest.raises(KeyboardInterrupt):
-        ingestion_run_execute(run_id=run.pk)
+        ingestion_run_execute(run_id=run.pk, progress=crash_on_fourth_chunk)
     assert IngestionRun.objects.get(pk=run.pk).status == "running"
-    assert 0 < Conversation.objects.count() < good
+    # The slow path (SQLite) has kept its first chunks, the fast one (PostgreSQL) nothing yet.
+    assert Conversation.objects.count() < good
 
     run = ingestion_run_execute(run_id=run.pk)
 
@@ -499,15 +499,12 @@ def test_a_transcript_column_in_csv_is_kept_out_of_metadata_and_rejected_text(pe
     assert RejectedRow.objects.get().original == "c2,2025-01-05T12:00:00Z,simple,perhaps"
 
 
-def test_a_gzip_file_cut_short_fails_after_keeping_its_complete_chunks(personas, monkeypatch):
-    from metrics.ingest import services as service
-
-    monkeypatch.setattr(service, "CHUNK_ROWS", 500)
+def test_a_gzip_file_cut_short_is_rejected_whole_and_nothing_is_written(personas):
     compressed = gzip.compress(rows_to_csv(list(conversation_rows(5000, seed=9))).encode())
     run = ingest(personas.operation, compressed[: len(compressed) * 3 // 4], name="cut.csv.gz")
 
     assert run.status == "failed"
-    assert "could not be read to the end" in run.error
-    kept = Conversation.objects.filter(operation=personas.operation).count()
-    assert 0 < kept < 5000
-    assert f"its first {kept} rows were ingested" in run.error
+    assert "damaged or cut short" in run.error
+    assert "nothing was ingested" in run.error
+    assert not Conversation.objects.exists()
+    assert not RejectedRow.objects.exists()

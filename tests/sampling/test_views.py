@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from metrics.models import ReviewerRecommendation, WeeklyReviewScore
 from sampling.models import (
@@ -261,3 +262,38 @@ def test_the_queue_page_query_count_does_not_grow_with_items(
     with django_assert_max_num_queries(8):
         response = client.get(url("queue"))
     assert response.content.decode().count('href="/sampling/eu-chat/items/') == 10
+
+
+def test_the_queue_page_lists_open_items_first_fifty_a_page(
+    client, personas, django_assert_max_num_queries
+):
+    """A year of reviewing must not make the page longer: done items go to later pages."""
+    plan_set(personas.operation, per_week=60)
+    week_make(personas.operation, 70)
+    sample_draw(operation=personas.operation, week=WEEK)
+    from sampling.services import review_items_assign
+
+    items = review_items_assign(operation=personas.operation, reviewer=personas.reviewer, count=55)
+    done = [i.pk for i in items[:53]]
+    ReviewItem.objects.filter(pk__in=done).update(status="done", done_at=timezone.now())
+    login(client, personas.reviewer)
+    with django_assert_max_num_queries(9):
+        body = client.get(url("queue")).content.decode()
+    assert body.count('href="/sampling/eu-chat/items/') == 50
+    for open_item in items[53:]:  # the two still open come first
+        assert f'href="/sampling/eu-chat/items/{open_item.pk}/"' in body
+    assert "Page 1 of 2" in body
+    second = client.get(url("queue") + "?page=2").content.decode()
+    assert second.count('href="/sampling/eu-chat/items/') == 5
+
+
+def test_the_pool_is_counted_up_to_a_bound():
+    """A million items waiting must not make every queue page count them all."""
+    from sampling.selectors import AVAILABLE_COUNTED, Progress
+
+    def progress(available):
+        return Progress(assigned=0, done=0, skipped=0, open=0, overdue=0, available=available)
+
+    assert progress(37).available_text == "37"
+    assert progress(AVAILABLE_COUNTED).available_text == "1000"
+    assert progress(AVAILABLE_COUNTED + 1).available_text == "1,000+"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from config.freshness import operation_changed
 from criteria.models import Operation
 from metrics.detection import stats
 from metrics.models import DailyAggregate, WeeklyReviewScore
@@ -22,6 +23,7 @@ SEED = 20270115
 OUTCOME_DELAY_DAYS = 7  # a repeat contact can still come within a week: FCR known after that
 COLLAPSE_DAYS = 14  # the escalation collapse fills the last two weeks
 REVIEW_WEEKS = 10
+MEAN_PER_DAY = (5 * 620 + 2 * 380) / 7
 
 
 def _curve(i: int, days: int) -> dict[str, float]:
@@ -43,14 +45,18 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
     return stats.binomial_draw(rng, n, min(1.0, max(0.0, p)))
 
 
-def daily_rows(operation: Operation, through: date, days: int) -> list[DailyAggregate]:
+def daily_rows(
+    operation: Operation, through: date, days: int, per_day: int | None = None
+) -> list[DailyAggregate]:
+    """`per_day`: mean conversations a day (default ~550: 620 on weekdays, 380 at weekends)."""
+    scale = per_day / MEAN_PER_DAY if per_day else 1.0
     rows = []
     start = through - timedelta(days=days - 1)
     for i in range(days):
         day = start + timedelta(days=i)
         rng = random.Random(SEED * 1000 + i)  # noqa: S311 - demo data, not security
         curve = _curve(i, days)
-        volume = 620 if day.weekday() < 5 else 380
+        volume = (620 if day.weekday() < 5 else 380) * scale
         total = max(50, int(rng.gauss(volume, volume * 0.06)))
         complex_n = _binomial(rng, total, curve["complex_share"])
         age = (through - day).days
@@ -130,6 +136,11 @@ class Command(BaseCommand):
             help="Last day of data, YYYY-MM-DD (default: yesterday in the operation's zone).",
         )
         parser.add_argument("--days", type=int, default=120)
+        parser.add_argument(
+            "--per-day",
+            type=int,
+            help="Mean conversations a day (default ~550; the page benchmark uses 2000).",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -148,7 +159,7 @@ class Command(BaseCommand):
             through = now.date() - timedelta(days=1)
         start = through - timedelta(days=days - 1)
 
-        daily = daily_rows(operation, through, days)
+        daily = daily_rows(operation, through, days, options["per_day"])
         DailyAggregate.objects.bulk_create(
             daily,
             update_conflicts=True,
@@ -182,6 +193,7 @@ class Command(BaseCommand):
                 "updated_at",
             ],
         )
+        operation_changed(operation.pk)  # written here, not by ingestion: say so
         # The demo's story is an AI that has been live for the whole period shown.
         if operation.go_live is None or operation.go_live > start:
             operation.go_live = start

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sampling', '0002_sampling_plan_rules_and_organization_phrases'),
+        ('sampling', '0003_review_item_queue_indexes'),
     ]
 
     operations = [

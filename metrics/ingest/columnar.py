@@ -1,0 +1,376 @@
+"""Reading a CSV conversations file in blocks and checking each block column by column.
+
+The fast path (PostgreSQL) never looks at a row in Python when the row is plain:
+
+- `blocks` cuts the decompressed byte stream into blocks of whole lines (never inside a quoted
+  value, never holding a line longer than MAX_LINE_BYTES), with the line each block starts on;
+- `block_check` parses a block with pyarrow's CSV reader and runs the row checks of
+  `formats.conversation_clean` as vectorized kernels. A row that passes them all is typed here
+  and written to the COPY text that `CheckedBlock.copy_text` holds. Every other row (an error,
+  an unusual but valid spelling, free text that may hold personal data) is handed back as a
+  dict, so that `conversation_clean` checks it and words its errors exactly as on the slow path.
+
+The vectorized checks are strict on purpose: they accept only what `conversation_clean`
+accepts *and* stores the same way (for example `2025-03-04T09:15:00+01:00` but not
+`2025-03-04 09:15:00.5+01:00`, which goes to Python). Free text (survey comments, unknown
+columns kept as metadata) passes here only when it holds no digit and no `@`: the redactor
+(accounts.redaction) only ever replaces text containing one of them, so such text is stored as
+it is, and everything else goes through `redact`.
+"""
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+
+from metrics.ingest.formats import (
+    CONVERSATION_OPTIONAL,
+    CONVERSATION_REQUIRED,
+    FALSE_WORDS,
+    LANGUAGE_RE,
+    MAX_LINE_BYTES,
+    READ_BYTES,
+    SURVEY_COMMENT_CHARS,
+    TRANSCRIPT_COLUMN,
+    TRUE_WORDS,
+)
+
+# Whitespace that str.strip() removes at the ends (RE2 syntax).
+_WS = r"[\s\p{Z}\x{0b}\x{1c}-\x{1f}\x{85}]"
+_EDGE_WS = rf"^{_WS}|{_WS}$"
+_ONLY_WS = rf"^{_WS}+$"
+# Text the redactor could change: it only replaces runs holding a digit (any script) or "@".
+_MAYBE_PERSONAL = r"[\p{Nd}@]"
+# Characters a JSON string must escape: such metadata values are encoded in Python.
+_JSON_ESCAPED = r'["\\\x{00}-\x{1f}]'
+_STARTED_AT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-](0\d|1[0-4]):[0-5]\d)$"
+_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
+
+# Columns of the staging table, in COPY order.
+STAGE_COLUMNS = [
+    "conversation_id",
+    "started_at",
+    "local_date",
+    "complexity",
+    "escalated",
+    "resolved_first_contact",
+    "human_requested",
+    "channel",
+    "language",
+    "csat",
+    "topic",
+    "survey_comment",
+    "metadata",
+    "line",
+]
+
+
+@dataclass
+class Block:
+    first_line: int
+    data: bytes
+    lines: int
+
+
+@dataclass
+class LongLineAt:
+    line: int
+    head: str
+
+
+def blocks(
+    stream: IO[bytes], *, first_line: int, rows: int, max_line: int = MAX_LINE_BYTES
+) -> Iterator[Block | LongLineAt]:
+    """Whole lines in blocks of about `rows` lines, cut where the count of quotes is even.
+
+    A line longer than `max_line` is never held: it is yielded as a LongLineAt (its start
+    only) and the stream is skipped to its end.
+    """
+    buffer = bytearray()
+    counted = 0  # newlines in buffer
+    line = first_line
+    eof = False
+    while True:
+        mark, before = 0, 0  # where the last read starts, and the newlines before it
+        while not eof and counted < rows:
+            data = stream.read(READ_BYTES)
+            if not data:
+                eof = True
+                break
+            mark, before = len(buffer), counted
+            buffer += data
+            counted += data.count(b"\n")
+            tail = len(buffer) - (buffer.rfind(b"\n") + 1)
+            if tail <= max_line:
+                continue
+            # The last line has no end in sight: give back the lines before it, skip it.
+            cut = len(buffer) - tail
+            if cut:
+                yield from _split_long(bytes(buffer[:cut]), line, max_line)
+                line += counted
+            yield LongLineAt(line, bytes(buffer[cut : cut + 200]).decode(errors="replace"))
+            line += 1
+            buffer.clear()
+            counted = mark = before = 0
+            while data := stream.read(READ_BYTES):
+                end = data.find(b"\n")
+                if end >= 0:
+                    buffer += data[end + 1 :]
+                    counted = buffer.count(b"\n")
+                    break
+            else:
+                eof = True
+        if not buffer:
+            return
+        if counted < rows:
+            cut = len(buffer)  # the end of the file
+        else:
+            if before >= rows:
+                mark, before = 0, 0
+            cut = _nth_newline(buffer, rows - before, mark) + 1
+            quotes = buffer.count(b'"', 0, cut)
+            limit = cut + max_line
+            while quotes % 2 and cut < limit:  # inside a quoted value: take more lines
+                following = buffer.find(b"\n", cut)
+                if following < 0:
+                    if not eof:
+                        break
+                    following = len(buffer) - 1
+                quotes += buffer.count(b'"', cut, following + 1)
+                cut = following + 1
+            if quotes % 2 and cut < limit and not eof:
+                rows += rows  # the value goes on after what is read: read more first
+                continue
+        data = bytes(buffer[:cut])
+        del buffer[:cut]
+        counted = buffer.count(b"\n")
+        if not data.endswith(b"\n"):
+            data += b"\n"
+        yield from _split_long(data, line, max_line)
+        line += data.count(b"\n")
+
+
+def _nth_newline(buffer: bytearray, n: int, start: int) -> int:
+    position = start - 1
+    for _ in range(n):
+        found = buffer.find(b"\n", position + 1)
+        if found < 0:
+            return len(buffer) - 1
+        position = found
+    return position
+
+
+def _split_long(data: bytes, first_line: int, max_line: int) -> Iterator[Block | LongLineAt]:
+    """Yield `data` (whole lines) as blocks, with any line longer than max_line on its own."""
+    position = start = 0
+    line = first_line
+    start_line = first_line
+    while position < len(data):
+        last = data.rfind(b"\n", position, position + max_line + 1)
+        if last >= 0:
+            line += data.count(b"\n", position, last + 1)
+            position = last + 1
+            continue
+        end = data.find(b"\n", position)
+        if start < position:
+            yield Block(start_line, data[start:position], line - start_line)
+        yield LongLineAt(line, data[position : position + 200].decode(errors="replace"))
+        line += 1
+        position = start = end + 1
+        start_line = line
+    if start < len(data):
+        yield Block(start_line, data[start:], line - start_line)
+
+
+@dataclass
+class CheckedBlock:
+    copy_text: bytes  # the rows that passed, typed, as COPY CSV in STAGE_COLUMNS order
+    passed: int
+    python_rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+class BlockChecker:
+    """The vectorized row checks for one file (its header and the operation's time zone)."""
+
+    def __init__(self, *, columns: list[str], timezone: str) -> None:
+        self.columns = columns
+        self.timezone = timezone
+        self.names = [f"c{i}" for i in range(len(columns))]
+        known = set(CONVERSATION_REQUIRED) | set(CONVERSATION_OPTIONAL) | {TRANSCRIPT_COLUMN}
+        self.unknown = [c for c in columns if c not in known]
+        self._read = pv.ReadOptions(column_names=self.names, block_size=4 * 1024 * 1024)
+        self._parse = pv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False)
+        self._convert = pv.ConvertOptions(
+            column_types=dict.fromkeys(self.names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+
+    def check(self, block: Block) -> CheckedBlock | None:
+        """None when the block is not plain CSV with one record per line (then the caller
+        reads it with the csv module: quoted line breaks, blank lines, bad bytes...)."""
+        if b"\x00" in block.data or b"\r" in block.data:
+            return None
+        try:
+            table = pv.read_csv(
+                io.BytesIO(block.data),
+                read_options=self._read,
+                parse_options=self._parse,
+                convert_options=self._convert,
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+            return None
+        if table.num_rows != block.lines:
+            return None
+        return self._check(table, block.first_line)
+
+    def _column(self, table: pa.Table, name: str, n: int) -> pa.ChunkedArray:
+        if name in self.columns:
+            return table.column(self.columns.index(name))
+        return pa.chunked_array([pa.array([""] * n, pa.string())])
+
+    def _check(self, table: pa.Table, first_line: int) -> CheckedBlock:
+        n = table.num_rows
+        col = lambda name: self._column(table, name, n)  # noqa: E731
+        blank = lambda a: pc.equal(a, "")  # noqa: E731
+        edge_ws = lambda a: pc.match_substring_regex(a, _EDGE_WS)  # noqa: E731
+        length = pc.utf8_length
+        checks = []
+
+        cid = col("conversation_id")
+        checks += [pc.greater_equal(length(cid), 1), pc.less_equal(length(cid), 200)]
+        checks.append(pc.invert(edge_ws(cid)))
+
+        started = col("started_at")
+        shaped = pc.match_substring_regex(started, _STARTED_AT)
+        local = pc.utf8_slice_codeunits(started, 0, 19)
+        naive = pc.strptime(local, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+        # strptime rolls 30 February over to 2 March (and second 60 to the next minute): the
+        # month, day and second read back must be the ones written.
+        safe = pc.if_else(shaped, local, "2000-01-01T00:00:00")
+        same = None
+        for extract, start, end in ((pc.month, 5, 7), (pc.day, 8, 10), (pc.second, 17, 19)):
+            written = pc.cast(pc.utf8_slice_codeunits(safe, start, end), pa.int64())
+            equal = pc.equal(pc.cast(extract(naive), pa.int64()), written)
+            same = equal if same is None else pc.and_(same, equal)
+        checks += [shaped, pc.fill_null(same, False)]
+        offset = pc.if_else(
+            pc.and_(shaped, pc.invert(pc.ends_with(started, "Z"))),
+            pc.utf8_slice_codeunits(started, 19, 25),
+            "+00:00",
+        )
+        minutes = pc.add(
+            pc.multiply(pc.cast(pc.utf8_slice_codeunits(offset, 1, 3), pa.int64()), 60),
+            pc.cast(pc.utf8_slice_codeunits(offset, 4, 6), pa.int64()),
+        )
+        minutes = pc.if_else(pc.starts_with(offset, "-"), pc.negate(minutes), minutes)
+        seconds = pc.subtract(pc.fill_null(pc.cast(naive, pa.int64()), 0), pc.multiply(minutes, 60))
+        instant = pc.cast(pc.cast(seconds, pa.timestamp("s", tz="UTC")), self._zone_type())
+        local_date = pc.cast(pc.local_timestamp(instant), pa.date32())
+
+        complexity = pc.utf8_lower(col("complexity"))
+        checks.append(pc.is_in(complexity, pa.array(["simple", "complex"])))
+        booleans = {}
+        for name in ("escalated", "resolved_first_contact", "human_requested"):
+            word = pc.utf8_lower(col(name))
+            known = pc.is_in(word, pa.array(_WORDS))
+            checks.append(known if name == "escalated" else pc.or_(blank(word), known))
+            truth = pc.if_else(pc.is_in(word, pa.array(sorted(TRUE_WORDS))), "t", "f")
+            booleans[name] = pc.if_else(blank(word), pa.scalar(None, pa.string()), truth)
+
+        texts = {}
+        for name, limit in (("channel", 50), ("topic", 200)):
+            value = col(name)
+            fine = pc.and_(pc.less_equal(length(value), limit), pc.invert(edge_ws(value)))
+            checks.append(pc.or_(blank(value), fine))
+            texts[name] = value
+        language = col("language")
+        tag = pc.match_substring_regex(language, LANGUAGE_RE.pattern)
+        checks.append(pc.or_(blank(language), pc.and_(pc.less_equal(length(language), 35), tag)))
+        csat = col("csat")
+        checks.append(pc.or_(blank(csat), pc.is_in(csat, pa.array(["1", "2", "3", "4", "5"]))))
+        comment = col("survey_comment")
+        plain = pc.and_(
+            pc.less_equal(length(comment), SURVEY_COMMENT_CHARS),
+            pc.invert(pc.or_(edge_ws(comment), self._maybe_personal(comment))),
+        )
+        checks.append(pc.or_(blank(comment), plain))
+
+        metadata, metadata_checks = self._metadata(table, n)
+        checks += metadata_checks
+
+        passed = checks[0]
+        for check in checks[1:]:
+            passed = pc.and_(passed, check)
+        passed = pc.fill_null(passed, False)
+
+        lines = pa.array(range(first_line, first_line + n), pa.int64())
+        null = pa.scalar(None, pa.string())
+        out = pa.table(
+            {
+                "conversation_id": cid,
+                "started_at": started,
+                "local_date": local_date,
+                "complexity": complexity,
+                "escalated": booleans["escalated"],
+                "resolved_first_contact": booleans["resolved_first_contact"],
+                "human_requested": booleans["human_requested"],
+                "channel": texts["channel"],
+                "language": language,
+                "csat": pc.if_else(blank(csat), null, csat),
+                "topic": texts["topic"],
+                "survey_comment": comment,
+                "metadata": metadata,
+                "line": lines,
+            }
+        )
+        good = out.filter(passed)
+        copy = io.BytesIO()
+        if good.num_rows:
+            pv.write_csv(good, copy, write_options=pv.WriteOptions(include_header=False))
+        python_rows = []
+        failed = pc.indices_nonzero(pc.invert(passed))
+        if len(failed):
+            rows = table.take(failed).to_pylist()
+            for index, row in zip(failed.to_pylist(), rows, strict=True):
+                data = {self.columns[i]: row[name] for i, name in enumerate(self.names)}
+                python_rows.append((first_line + index, data))
+        return CheckedBlock(copy.getvalue(), good.num_rows, python_rows)
+
+    def _zone_type(self) -> pa.DataType:
+        return pa.timestamp("s", tz=self.timezone)
+
+    @staticmethod
+    def _maybe_personal(values: pa.ChunkedArray) -> pa.ChunkedArray:
+        return pc.match_substring_regex(values, _MAYBE_PERSONAL)
+
+    def _metadata(self, table: pa.Table, n: int) -> tuple[pa.ChunkedArray, list]:
+        """Unknown columns as a JSON object of their non-blank values, when no value needs
+        redacting or JSON escaping (those rows go to Python)."""
+        if not self.unknown:
+            return pa.chunked_array([pa.array(["{}"] * n, pa.string())]), []
+        checks, parts = [], []
+        for name in self.unknown:
+            value = table.column(self.columns.index(name))
+            blank = pc.equal(value, "")
+            fine = pc.invert(
+                pc.or_(
+                    pc.or_(
+                        pc.match_substring_regex(value, _ONLY_WS),
+                        self._maybe_personal(value),
+                    ),
+                    pc.match_substring_regex(value, _JSON_ESCAPED),
+                )
+            )
+            checks.append(pc.or_(blank, fine))
+            key = json.dumps(name, ensure_ascii=False)
+            part = pc.binary_join_element_wise(f'{key}: "', value, '", ', "")
+            parts.append(pc.if_else(blank, "", part))
+        # Each part ends with '", ': trimming commas and spaces stops at the closing quote.
+        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), characters=", ")
+        return pc.binary_join_element_wise("{", joined, "}", ""), checks

@@ -1,0 +1,410 @@
+"""The fast path: a CSV conversations file on PostgreSQL (issue 14).
+
+Two phases, so that a worker killed at any point leaves nothing half-done:
+
+1. **Staging** (one short transaction per block, so that the progress bar moves): the file is
+   read in blocks of whole lines (`columnar.blocks`); pyarrow parses each block and checks
+   every row column by column (`columnar.BlockChecker`); the rows that pass are COPYed, typed,
+   into a temporary staging table together with their line numbers. The other rows are
+   checked one by one by `formats.conversation_clean`, the same function the slow path uses,
+   so that a rejected row gets the same line, column and reason, and a row with free text is
+   redacted before it reaches even the staging table. Blocks that pyarrow cannot read as one
+   record per line (a quoted line break, a blank line, bytes that are not UTF-8) are read with
+   the csv module like on the slow path. Rejected rows are quarantined as they are found.
+2. **Apply** (one transaction, with the run's claim checked): conflicting duplicates of a
+   conversation_id anywhere in the file are rejected and identical ones dropped, the
+   conversations are updated where a value changes (`UPDATE ... FROM` the staging table,
+   WHERE something differs) and inserted where they are new, the daily aggregates of every
+   touched date are rebuilt, and the run is marked done with its report, all in one commit.
+
+SQL below interpolates only constant table and column names; every value is a bound parameter.
+"""
+
+import csv
+import json
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, date
+from typing import IO
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from metrics.ingest.columnar import (
+    STAGE_COLUMNS,
+    Block,
+    BlockChecker,
+    CheckedBlock,
+    LongLineAt,
+    blocks,
+)
+from metrics.ingest.formats import (
+    LINE_TOO_LONG,
+    MAX_ORIGINAL_CHARS,
+    TRANSCRIPT_COLUMN,
+    Record,
+    conversation_clean,
+    csv_block_records,
+    csv_line_without_transcript,
+    header_columns,
+)
+from metrics.ingest.upserts import (
+    _VALUE_COLUMNS,
+    _as_date,
+    _claim_check,
+    _conflict,
+    _reject,
+    value_incoming,
+    values_differ,
+)
+from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+
+BLOCK_ROWS = settings.STOPLINE_INGEST_BLOCK_ROWS
+HEADER_BYTES = 1024 * 1024
+REJECTS_BATCH = 2000
+STAGE = "ingest_fast_stage"
+DUPLICATES = "ingest_fast_duplicates"
+_TYPES = {
+    "conversation_id": "varchar(200)",
+    "started_at": "timestamp with time zone",
+    "local_date": "date",
+    "complexity": "varchar(10)",
+    "escalated": "boolean",
+    "resolved_first_contact": "boolean",
+    "human_requested": "boolean",
+    "channel": "varchar(50)",
+    "language": "varchar(35)",
+    "csat": "smallint",
+    "topic": "varchar(200)",
+    "survey_comment": "text",
+    "metadata": "jsonb",
+    "line": "integer",
+}
+# An advisory lock per operation: two runs of one operation apply one after the other.
+_LOCK_SPACE = 1414
+
+
+def applies(*, format: str, kind: str) -> bool:
+    return connection.vendor == "postgresql" and format == "csv" and kind == "conversations"
+
+
+def csv_header(stream: IO[bytes]) -> list[str]:
+    """The header of a CSV file whose format is already known (formats.format_sniff)."""
+    line = stream.readline(HEADER_BYTES)
+    text = line.decode("utf-8-sig", errors="replace")
+    if text.count('"') % 2 or not line.endswith(b"\n"):
+        raise NotPlain
+    header = next(csv.reader([text]), [])
+    return header_columns(header)
+
+
+class NotPlain(Exception):
+    """The header spans lines: the slow path reads such a file."""
+
+
+class FastConversations:
+    """One run's staging table and apply step. Use stage() then apply()."""
+
+    def __init__(self, run: IngestionRun, *, columns: list[str]) -> None:
+        self.run = run
+        self.operation = run.operation
+        self.columns = columns
+        self.tz = ZoneInfo(self.operation.timezone)
+        self.checker = BlockChecker(columns=columns, timezone=self.operation.timezone)
+        self.total = 0
+        self.rejected = 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            types = ", ".join(f"{c} {_TYPES[c]}" for c in STAGE_COLUMNS)
+            cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({types})")
+
+    def close(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {DUPLICATES}")
+
+    # Staging
+
+    def stage(self, stream: IO[bytes], *, attempt: int, progress) -> None:
+        """Read, check and stage every block; `progress()` is called after each one.
+
+        pyarrow checks the next block in a second thread (it releases the GIL) while this one
+        COPYs the block before, so that parsing and PostgreSQL's work overlap.
+        """
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            waiting: tuple[Block | LongLineAt, Future | None] | None = None
+            for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
+                check = None
+                if isinstance(item, Block):
+                    check = pool.submit(self.checker.check, item)
+                if waiting is not None:
+                    self._item_stage(*waiting, attempt=attempt, progress=progress)
+                waiting = (item, check)
+            if waiting is not None:
+                self._item_stage(*waiting, attempt=attempt, progress=progress)
+
+    def _item_stage(
+        self, item: Block | LongLineAt, check: Future | None, *, attempt: int, progress
+    ) -> None:
+        with transaction.atomic():
+            _claim_check(self.run, attempt)
+            if isinstance(item, LongLineAt):
+                self.total += 1
+                self._rejects_save([_reject(self.run, _record(item), [("", LINE_TOO_LONG)])])
+            else:
+                self._block_stage(item, check.result())
+                pa.default_memory_pool().release_unused()  # keep the peak to about two blocks
+            progress(self.total, self.rejected)
+
+    def _block_stage(self, block: Block, checked: CheckedBlock | None) -> None:
+        rejects: list[RejectedRow] = []
+        if checked is None:  # not one record per line: the csv module reads it
+            rows = []
+            text = block.data.decode("utf-8", errors="replace")
+            for record in csv_block_records(
+                text, columns=self.columns, first_line=block.first_line
+            ):
+                self.total += 1
+                if record.data is None:
+                    rejects.append(_reject(self.run, record, [("", record.error)]))
+                else:
+                    rows.append((record.line, record.data, record.original))
+            copy_text, passed = b"", 0
+        else:
+            self.total += block.lines
+            lines = None
+            rows = []
+            for line, data in checked.python_rows:
+                if lines is None:
+                    lines = block.data.split(b"\n")
+                if TRANSCRIPT_COLUMN in self.columns:
+                    fields = [data[c] for c in self.columns]
+                    original = csv_line_without_transcript(fields, self.columns)
+                else:
+                    original = lines[line - block.first_line].decode("utf-8", errors="replace")
+                rows.append((line, data, original))
+            copy_text, passed = checked.copy_text, checked.passed
+        cleaned = []
+        for line, data, original in rows:
+            row, errors = conversation_clean(data, tz=self.tz)
+            if errors:
+                record = Record(line, original[:MAX_ORIGINAL_CHARS], None)
+                rejects.append(_reject(self.run, record, errors))
+            else:
+                cleaned.append((line, row))
+        names = ", ".join(STAGE_COLUMNS)
+        with connection.cursor() as cursor:
+            if passed:
+                with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(copy_text)
+            if cleaned:
+                with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
+                    for line, row in cleaned:
+                        metadata = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
+                        # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
+                        row["started_at"] = row["started_at"].astimezone(UTC)
+                        values = [row[c] for c in STAGE_COLUMNS[:-2]]
+                        copy.write_row([*values, metadata, line])
+        self._rejects_save(rejects)
+
+    def _rejects_save(self, rejects: list[RejectedRow]) -> None:
+        RejectedRow.objects.bulk_create(rejects, batch_size=REJECTS_BATCH)
+        self.rejected += len(rejects)
+
+    # Applying
+
+    def apply(self, *, attempt: int, lines_read) -> IngestionRun:
+        """Dedupe, upsert, re-aggregate and finish the run in one transaction."""
+        run = self.run
+        with transaction.atomic(), connection.cursor() as cursor:
+            _claim_check(run, attempt)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, self.operation.pk])
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(f"ANALYZE {STAGE}")
+            self._duplicates_drop(cursor, lines_read)
+            dates: set[date] = set()
+            updated = self._update(cursor, dates)
+            ingested = self._insert(cursor, dates)
+            self._aggregates(cursor, dates)
+            run.total = self.total
+            run.rejected = self.rejected
+            run.ingested = ingested
+            run.updated = updated
+            run.unchanged = run.total - run.rejected - ingested - updated
+            run.status = IngestionRun.Status.DONE
+            run.progress = 1.0
+            IngestionRun.objects.filter(pk=run.pk, attempt=attempt).update(
+                status=run.status,
+                error="",
+                finished_at=timezone.now(),
+                progress=1.0,
+                total=run.total,
+                ingested=ingested,
+                updated=updated,
+                unchanged=run.unchanged,
+                rejected=run.rejected,
+            )
+        return run
+
+    def _duplicates_drop(self, cursor, lines_read) -> None:
+        """The same conversation_id twice in the file: a later row with other values is
+        rejected (naming the first line), an identical one is dropped; the first one stays."""
+        cursor.execute(f"DROP TABLE IF EXISTS {DUPLICATES}")
+        # Grouping 64-bit hashes first is faster than grouping the ids; only the ids whose
+        # hash is repeated are grouped exactly.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {DUPLICATES} AS SELECT conversation_id, min(line) AS first "  # noqa: S608
+            f"FROM {STAGE} WHERE hashtextextended(conversation_id, 0) IN (SELECT h FROM "
+            f"(SELECT hashtextextended(conversation_id, 0) AS h FROM {STAGE}) hashes "
+            "GROUP BY h HAVING count(*) > 1) GROUP BY conversation_id HAVING count(*) > 1"
+        )
+        if not cursor.rowcount:
+            return
+        values = [c for c in STAGE_COLUMNS if c not in ("conversation_id", "line")]
+        later = ", ".join(f"s.{c}" for c in values)
+        first = ", ".join(f"f.{c}" for c in values)
+        cursor.execute(
+            f"SELECT s.line, d.first FROM {STAGE} s "  # noqa: S608
+            f"JOIN {DUPLICATES} d ON d.conversation_id = s.conversation_id "
+            f"JOIN {STAGE} f ON f.conversation_id = d.conversation_id AND f.line = d.first "
+            f"WHERE s.line <> d.first AND ROW({later}) IS DISTINCT FROM ROW({first}) "
+            "ORDER BY s.line"
+        )
+        conflicts = cursor.fetchall()
+        cursor.execute(
+            f"DELETE FROM {STAGE} s USING {DUPLICATES} d "  # noqa: S608
+            "WHERE s.conversation_id = d.conversation_id AND s.line <> d.first"
+        )
+        if conflicts:
+            originals = lines_read({line for line, _ in conflicts})
+            self._rejects_save(
+                [
+                    _reject(self.run, Record(line, originals.get(line, ""), None), [_conflict(f)])
+                    for line, f in conflicts
+                ]
+            )
+
+    def _update(self, cursor, dates: set[date]) -> int:
+        """Conversations already stored whose values change; their old and new dates."""
+        table = Conversation._meta.db_table
+        differs = values_differ("c", "s", postgres=True)
+        sets = ", ".join(f"{c} = {value_incoming('t', 'd', c)}" for c in _VALUE_COLUMNS)
+        picked = ", ".join(f"s.{c}" for c in _VALUE_COLUMNS)
+        cursor.execute(
+            f"WITH d AS (SELECT c.id AS target, c.local_date AS old_date, {picked} "  # noqa: S608
+            f"FROM {STAGE} s JOIN {table} c ON c.operation_id = %s "
+            f"AND c.conversation_id = s.conversation_id WHERE {differs}), "
+            f"u AS (UPDATE {table} t SET {sets}, changed_by_run_id = %s FROM d "
+            "WHERE t.id = d.target RETURNING d.old_date, t.local_date) "
+            "SELECT old_date, local_date, count(*) FROM u GROUP BY old_date, local_date",
+            [self.operation.pk, self.run.pk],
+        )
+        count = 0
+        for old, new, n in cursor.fetchall():
+            dates.update((_as_date(old), _as_date(new)))
+            count += n
+        return count
+
+    def _insert(self, cursor, dates: set[date]) -> int:
+        table = Conversation._meta.db_table
+        names = ["conversation_id", *_VALUE_COLUMNS]
+        picked = ", ".join(
+            f"coalesce(s.{c}, '')"
+            if c in ("channel", "language", "topic", "survey_comment")
+            else f"s.{c}"
+            for c in names
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (operation_id, {', '.join(names)}, "  # noqa: S608
+            f"created_by_run_id, changed_by_run_id) SELECT %s, {picked}, %s, %s FROM {STAGE} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.operation_id = %s "
+            "AND c.conversation_id = s.conversation_id)",
+            [self.operation.pk, self.run.pk, self.run.pk, self.operation.pk],
+        )
+        count = cursor.rowcount
+        if count:
+            # Every staged date: a few more than the new rows' perhaps, each rebuilt only
+            # where its figures change.
+            cursor.execute(f"SELECT DISTINCT local_date FROM {STAGE}")  # noqa: S608
+            dates.update(_as_date(day) for (day,) in cursor.fetchall())
+        return count
+
+    def _aggregates(self, cursor, dates: set[date]) -> None:
+        """Rebuild the conversation-based daily aggregates of these dates in two statements
+        (what upserts._aggregates_recompute does row by row on SQLite): rows sent as daily
+        aggregates are replaced where conversations exist for the date and segment."""
+        if not dates:
+            return
+        table = DailyAggregate._meta.db_table
+        conversations = Conversation._meta.db_table
+        days = sorted(dates)
+        fields = [
+            "conversations",
+            "escalated",
+            "resolved_first_contact",
+            "resolved_known",
+            "human_requested",
+            "human_requested_known",
+            "csat_sum",
+            "csat_count",
+            "source",
+        ]
+        sets = ", ".join(f"{f} = excluded.{f}" for f in fields)
+        current = ", ".join(f"d.{f}" for f in fields)
+        new = ", ".join(f"excluded.{f}" for f in fields)
+        source = DailyAggregate.Source.CONVERSATIONS
+        cursor.execute(
+            f"INSERT INTO {table} AS d (operation_id, date, segment, {', '.join(fields)}, "  # noqa: S608
+            "created_by_run_id, changed_by_run_id) "
+            "SELECT operation_id, local_date, complexity, count(*), "
+            "count(*) FILTER (WHERE escalated), "
+            "CASE WHEN count(resolved_first_contact) = 0 THEN NULL "
+            "ELSE count(*) FILTER (WHERE resolved_first_contact) END, "
+            "count(resolved_first_contact), "
+            "CASE WHEN count(human_requested) = 0 THEN NULL "
+            "ELSE count(*) FILTER (WHERE human_requested) END, "
+            "count(human_requested), coalesce(sum(csat), 0), count(csat), %s, %s, %s "
+            f"FROM {conversations} WHERE operation_id = %s AND local_date = ANY(%s) "
+            "GROUP BY operation_id, local_date, complexity "
+            f"ON CONFLICT (operation_id, date, segment) DO UPDATE SET {sets}, "
+            "changed_by_run_id = excluded.changed_by_run_id "
+            f"WHERE ROW({current}) IS DISTINCT FROM ROW({new})",
+            [source, self.run.pk, self.run.pk, self.operation.pk, days],
+        )
+        cursor.execute(
+            f"DELETE FROM {table} d WHERE d.operation_id = %s AND d.date = ANY(%s) "  # noqa: S608
+            f"AND d.source = %s AND NOT EXISTS (SELECT 1 FROM {conversations} c "
+            "WHERE c.operation_id = d.operation_id AND c.local_date = d.date "
+            "AND c.complexity = d.segment)",
+            [self.operation.pk, days, source],
+        )
+
+
+def _record(item: LongLineAt) -> Record:
+    return Record(item.line, item.head + "…", None)
+
+
+def lines_fetch(stream: IO[bytes], wanted: set[int], *, columns: list[str]) -> dict[int, str]:
+    """The text of some lines of the file (after the header), read again in blocks; without
+    the transcript column if there is one."""
+    found: dict[int, str] = {}
+    stream.readline(HEADER_BYTES)
+    for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
+        if not isinstance(item, Block):
+            continue
+        inside = [w for w in wanted if item.first_line <= w < item.first_line + item.lines]
+        if inside:
+            lines = item.data.split(b"\n")
+            for line in inside:
+                text = lines[line - item.first_line].decode("utf-8", errors="replace")
+                text = text.rstrip("\r")
+                if TRANSCRIPT_COLUMN in columns:
+                    fields = next(csv.reader([text]), [])
+                    if len(fields) == len(columns):
+                        text = csv_line_without_transcript(fields, columns)
+                found[line] = text[:MAX_ORIGINAL_CHARS]
+        if len(found) == len(wanted):
+            break
+    return found

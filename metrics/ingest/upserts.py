@@ -1,0 +1,172 @@
+"""What both ingestion paths share: claiming a chunk, quarantining a row, comparing and
+upserting values by natural key, and rebuilding the daily aggregates of touched dates.
+
+SQL below interpolates only constant table and column names; every value is a bound parameter.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+
+from accounts.redaction import redact
+from criteria.models import Operation
+from metrics.ingest.formats import Record
+from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+
+AGGREGATE_DATES_BATCH = 500
+
+
+class _Superseded(Exception):
+    """Another attempt claimed the run; this one stops without writing more."""
+
+
+def _reject(run: IngestionRun, record: Record, errors: list[tuple[str, str]]) -> RejectedRow:
+    columns = list(dict.fromkeys(c for c, _ in errors if c))
+    reason = "; ".join(f"{c}: {r}" if c else r for c, r in errors)
+    return RejectedRow(
+        run=run,
+        line=record.line,
+        column=", ".join(columns)[:200],
+        reason=reason,
+        original=redact(record.original)[
+            0
+        ],  # kept to be fixed and re-sent, never with personal data
+    )
+
+
+def _claim_check(run: IngestionRun, attempt: int) -> None:
+    """Inside a chunk's transaction: lock the run row and make sure we still own it."""
+    owned = list(
+        IngestionRun.objects.select_for_update()
+        .filter(pk=run.pk, attempt=attempt, status=IngestionRun.Status.RUNNING)
+        .values_list("pk", flat=True)
+    )
+    if not owned:
+        raise _Superseded
+
+
+_STAGE_COLUMNS = [
+    ("conversation_id", "varchar(200) PRIMARY KEY"),
+    ("started_at", "timestamp with time zone"),
+    ("local_date", "date"),
+    ("complexity", "varchar(10)"),
+    ("escalated", "boolean"),
+    ("resolved_first_contact", "boolean"),
+    ("human_requested", "boolean"),
+    ("channel", "varchar(50)"),
+    ("language", "varchar(35)"),
+    ("csat", "smallint"),
+    ("topic", "varchar(200)"),
+    ("survey_comment", "text"),
+    ("metadata", "jsonb"),
+]
+_VALUE_COLUMNS = [name for name, _ in _STAGE_COLUMNS if name != "conversation_id"]
+# Optional values left empty mean "not known (here)": they never erase a known value, so a file
+# sent again after a later one filled in resolved_first_contact changes nothing.
+_KEEP_IF_NULL = {"resolved_first_contact", "human_requested", "csat"}
+_KEEP_IF_EMPTY = {"channel", "language", "topic", "survey_comment"}
+
+
+def value_incoming(current: str, new: str, column: str) -> str:
+    """The value a row gets: an empty optional value keeps the known one."""
+    if column in _KEEP_IF_NULL:
+        return f"COALESCE({new}.{column}, {current}.{column})"
+    if column in _KEEP_IF_EMPTY:
+        return f"COALESCE(NULLIF({new}.{column}, ''), {current}.{column})"
+    return f"{new}.{column}"
+
+
+def values_differ(current: str, new: str, *, postgres: bool) -> str:
+    distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
+    return " OR ".join(
+        f"{current}.{c} {distinct} {value_incoming(current, new, c)}" for c in _VALUE_COLUMNS
+    )
+
+
+def _conflict(first_line: int) -> tuple[str, str]:
+    return (
+        "conversation_id",
+        f"the same conversation_id is on line {first_line} with different values",
+    )
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _aggregates_recompute(*, operation: Operation, dates: set[date], run_id: int) -> None:
+    """Rebuild the conversation-based daily aggregates of these local dates.
+
+    Rows sent as daily aggregates are replaced when conversations exist for that date and
+    segment (the finer data wins), and kept otherwise.
+    """
+    fields = [
+        "conversations",
+        "escalated",
+        "resolved_first_contact",
+        "resolved_known",
+        "human_requested",
+        "human_requested_known",
+        "csat_sum",
+        "csat_count",
+    ]
+    ordered = sorted(dates)
+    for start in range(0, len(ordered), AGGREGATE_DATES_BATCH):
+        batch = ordered[start : start + AGGREGATE_DATES_BATCH]
+        stats = (
+            Conversation.objects.filter(operation=operation, local_date__in=batch)
+            .values("local_date", "complexity")
+            .annotate(
+                n_conversations=Count("id"),
+                n_escalated=Count("id", filter=Q(escalated=True)),
+                n_resolved_first_contact=Count("id", filter=Q(resolved_first_contact=True)),
+                n_resolved_known=Count("resolved_first_contact"),
+                n_human_requested=Count("id", filter=Q(human_requested=True)),
+                n_human_requested_known=Count("human_requested"),
+                n_csat_sum=Sum("csat", default=0),
+                n_csat_count=Count("csat"),
+            )
+            .order_by()
+        )
+        wanted: dict[tuple[date, str], dict[str, Any]] = {}
+        for item in stats:
+            values = {f: item[f"n_{f}"] for f in fields}
+            if not values["resolved_known"]:
+                values["resolved_first_contact"] = None
+            if not values["human_requested_known"]:
+                values["human_requested"] = None
+            wanted[(item["local_date"], item["complexity"])] = values
+        existing = {
+            (a.date, a.segment): a
+            for a in DailyAggregate.objects.filter(operation=operation, date__in=batch)
+        }
+        creates, changes, stale = [], [], []
+        for key, values in wanted.items():
+            current = existing.get(key)
+            if current is None:
+                creates.append(
+                    DailyAggregate(
+                        operation=operation,
+                        date=key[0],
+                        segment=key[1],
+                        source=DailyAggregate.Source.CONVERSATIONS,
+                        created_by_run_id=run_id,
+                        changed_by_run_id=run_id,
+                        **values,
+                    )
+                )
+            elif current.source != DailyAggregate.Source.CONVERSATIONS or any(
+                getattr(current, f) != v for f, v in values.items()
+            ):
+                for f, v in values.items():
+                    setattr(current, f, v)
+                current.source = DailyAggregate.Source.CONVERSATIONS
+                current.changed_by_run_id = run_id
+                changes.append(current)
+        for key, current in existing.items():
+            if key not in wanted and current.source == DailyAggregate.Source.CONVERSATIONS:
+                stale.append(current.pk)
+        DailyAggregate.objects.bulk_create(creates)
+        DailyAggregate.objects.bulk_update(changes, [*fields, "source", "changed_by_run_id"])
+        DailyAggregate.objects.filter(pk__in=stale).delete()

@@ -1,0 +1,137 @@
+"""Values at the edges of the row checks, and CSV layouts the fast path hands to the csv module.
+
+On PostgreSQL most rows are checked column by column by pyarrow (metrics/ingest/columnar.py)
+and only the others by `conversation_clean`; on SQLite every row by `conversation_clean`.
+Both must store the same values and reject the same rows with the same reasons.
+"""
+
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+
+from metrics.ingest import pg_csv
+from metrics.ingest.columnar import blocks
+from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
+from metrics.models import Conversation, DailyAggregate, RejectedRow
+
+pytestmark = pytest.mark.usefixtures("media_root")
+
+HEADER = "conversation_id,started_at,complexity,escalated,csat,language,topic,survey_comment,store"
+
+
+def ingest(operation, content: str):
+    run = ingestion_run_create(
+        operation=operation, file=io.BytesIO(content.encode()), file_name="edge.csv", via="cli"
+    )
+    return ingestion_run_execute(run_id=run.pk)
+
+
+def test_unusual_but_valid_spellings_are_stored_like_plain_ones(personas):
+    rows = [
+        "plain,2024-02-28T10:00:00+01:00,simple,no,5,en,refund,,",
+        "leap,2024-02-29T10:00:00+01:00,simple,no,,,,,",  # 29 February of a leap year
+        "space,2024-03-01 10:00:00+01:00,simple,no,,,,,",  # a space instead of T
+        "fraction,2024-03-01T10:00:00.250+01:00,simple,no,,,,,",
+        "kiribati,2024-03-01T10:00:00+14:00,simple,no,,,,,",
+        "far,2024-03-01T10:00:00+20:00,simple,no,,,,,",  # Python accepts offsets below 24 h
+        " padded ,2024-03-01T10:00:00Z, Complex ,  YES ,4 , sv ,  billing ,,",
+        'quoted,2024-03-01T10:00:00Z,simple,no,,,,"Good, but ""slow""","Shop ""3"""',
+        'multi,2024-03-01T10:00:00Z,simple,no,,,,"two\nlines",',
+        "unicode,2024-03-01T10:00:00Z,simple,no,,,,Ärligt talat: bra,Göteborg",
+        "nbsp,2024-03-01T10:00:00Z,simple,no,,,\u00a0order\u00a0,,",
+    ]
+    run = ingest(personas.operation, HEADER + "\n" + "\n".join(rows) + "\n")
+
+    assert run.status == "done", run.error
+    assert run.report_line == "11 ingested, 0 updated, 0 rejected"
+    stored = {c.conversation_id: c for c in Conversation.objects.all()}
+    assert stored["leap"].local_date == date(2024, 2, 29)
+    assert stored["space"].started_at == datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+    assert stored["fraction"].started_at.microsecond == 250_000
+    assert stored["kiribati"].started_at == datetime(2024, 2, 29, 20, 0, tzinfo=UTC)
+    assert stored["far"].local_date == date(2024, 2, 29)  # 14:00 UTC the day before
+    padded = stored["padded"]
+    assert (padded.complexity, padded.escalated, padded.csat) == ("complex", True, 4)
+    assert (padded.language, padded.topic) == ("sv", "billing")
+    assert stored["quoted"].survey_comment == 'Good, but "slow"'
+    assert stored["quoted"].metadata == {"store": 'Shop "3"'}
+    assert stored["multi"].survey_comment == "two\nlines"
+    assert stored["unicode"].metadata == {"store": "Göteborg"}
+    assert stored["unicode"].survey_comment == "Ärligt talat: bra"
+    assert stored["nbsp"].topic == "order"
+    assert stored["plain"].metadata == {} and stored["plain"].topic == "refund"
+    assert sum(DailyAggregate.objects.values_list("conversations", flat=True)) == 11
+
+
+def test_values_just_past_the_edges_are_rejected_with_the_same_reasons(personas):
+    rows = [
+        "feb30,2025-02-30T10:00:00+01:00,simple,no,,,,,",
+        "sec60,2025-03-01T10:00:60+01:00,simple,no,,,,,",
+        "hour24,2025-03-01T24:00:00+01:00,simple,no,,,,,",
+        "nooffset,2025-03-01T10:00:00,simple,no,,,,,",
+        "csat0,2025-03-01T10:00:00Z,simple,no,0,,,,",
+        "lang,2025-03-01T10:00:00Z,simple,no,,e,,,",
+        "bool,2025-03-01T10:00:00Z,simple,on,,,,,",
+        f"long,2025-03-01T10:00:00Z,simple,no,,,{'t' * 201},,",
+        f"{'x' * 201},2025-03-01T10:00:00Z,simple,no,,,,,",
+        f"comment,2025-03-01T10:00:00Z,simple,no,,,,{'c' * 4001},",
+        "fields,2025-03-01T10:00:00Z,simple,no",
+    ]
+    run = ingest(personas.operation, HEADER + "\n" + "\n".join(rows) + "\n")
+
+    assert run.report_line == "0 ingested, 0 updated, 11 rejected"
+    reasons = dict(RejectedRow.objects.values_list("line", "reason"))
+    assert reasons == {
+        2: "started_at: '2025-02-30T10:00:00+01:00' is not an ISO 8601 datetime",
+        3: "started_at: '2025-03-01T10:00:60+01:00' is not an ISO 8601 datetime",
+        4: "started_at: '2025-03-01T24:00:00+01:00' is not an ISO 8601 datetime",
+        5: "started_at: '2025-03-01T10:00:00' has no offset (add +01:00 or Z, for example)",
+        6: "csat: 0 is outside 1-5",
+        7: "language: 'e' is not a BCP 47 tag (like es-MX)",
+        8: "escalated: 'on' is not a boolean (use true/false, 1/0, yes/no or y/n)",
+        9: "topic: is longer than 200 characters",
+        10: "conversation_id: is longer than 200 characters",
+        11: "survey_comment: is longer than 4000 characters",
+        12: "has 4 fields, the header has 9",
+    }
+    assert not Conversation.objects.exists()
+
+
+def test_the_same_file_in_small_blocks_gives_the_same_result(personas, monkeypatch):
+    """Blocks are cut at line counts; a quoted value spanning lines is never cut."""
+    rows = [f'b{i},2025-03-01T10:00:00Z,simple,no,,,,"line {i}\nand more",' for i in range(30)]
+    content = HEADER + "\n" + "\n".join(rows) + "\n"
+    monkeypatch.setattr(pg_csv, "BLOCK_ROWS", 7)
+
+    run = ingest(personas.operation, content)
+
+    assert run.report_line == "30 ingested, 0 updated, 0 rejected"
+    comments = set(Conversation.objects.values_list("survey_comment", flat=True))
+    assert comments == {f"line {i}\nand more" for i in range(30)}
+
+
+def test_blocks_never_cut_a_quoted_value_and_count_lines():
+    data = b"".join(b'r%d,"a\nb"\n' % i for i in range(10)) + b"last,x"
+    items = list(blocks(io.BytesIO(data), first_line=2, rows=3))
+
+    assert b"".join(item.data for item in items) == data + b"\n"
+    assert [item.first_line for item in items] == [2, 6, 10, 14, 18, 22]
+    for item in items:
+        assert item.data.count(b'"') % 2 == 0
+        assert item.lines == item.data.count(b"\n")
+
+
+def test_an_offset_beyond_postgresqls_range_is_stored_in_json_lines_too(personas):
+    body = (
+        '{"conversation_id": "j", "started_at": "2024-03-01T10:00:00+20:00", '
+        '"complexity": "simple", "escalated": false}\n'
+    )
+    run = ingestion_run_create(
+        operation=personas.operation, file=io.BytesIO(body.encode()), file_name="j.jsonl"
+    )
+    run = ingestion_run_execute(run_id=run.pk)
+
+    assert run.report_line == "1 ingested, 0 updated, 0 rejected"
+    stored = Conversation.objects.get()
+    assert stored.started_at == datetime(2024, 2, 29, 14, 0, tzinfo=UTC)
