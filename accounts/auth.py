@@ -11,5 +11,10 @@ def password_login_allowed(user) -> bool:
 
 
 class PasswordBackend(ModelBackend):
-    def user_can_authenticate(self, user) -> bool:
-        return super().user_can_authenticate(user) and password_login_allowed(user)
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # Checked at login only (not in user_can_authenticate, which every request's
+        # session lookup calls: that would cost a query per page).
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and not password_login_allowed(user):
+            return None
+        return user
