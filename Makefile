@@ -7,7 +7,7 @@ REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint test-sqlite test-services bench bench-smoke clean
+.PHONY: install demo test lint test-postgres test-sqlite test-services bench bench-smoke clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,15 +28,22 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# The whole suite on SQLite with eager Celery (service tests are deselected here) ...
+# The whole suite on PostgreSQL, the production database: Redis and real Celery worker
+# processes for the `service` tests, headless Chromium for the `browser` tests, eager Celery
+# elsewhere (tests get an in-process cache of their own: tests/conftest.py).
+TEST_PG_ENV = DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) CELERY_TASK_ALWAYS_EAGER=1
+test-postgres: install
+	$(TEST_PG_ENV) $(BIN)/pytest -q
+
+# The zero-setup demo database: everything that needs no service and no browser, on SQLite.
 test-sqlite: install
-	$(BIN)/pytest -m "not service" -q
+	$(BIN)/pytest -m "not service and not postgres and not browser" -q
 
-# ... and the service tests on PostgreSQL + Redis with a real Celery worker process.
+# Only the tests that start real workers (quick check while working on Celery code).
 test-services: install
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(BIN)/pytest -m service -q
+	$(TEST_PG_ENV) $(BIN)/pytest -m service -q
 
-test: lint test-sqlite test-services bench-smoke
+test: lint test-postgres test-sqlite bench-smoke
 
 # Every benchmark and one table of figures against baselines of the same run (needs PostgreSQL;
 # Redis serves the pages' cache as in production). Takes ~5 minutes; docs/performance.md keeps

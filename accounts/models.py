@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from knox.models import AbstractAuthToken
 
 DEFAULT_DEPARTMENTS = [
     ("operations", "Operations"),
@@ -13,6 +14,15 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    retention_days = models.PositiveIntegerField(
+        default=400,
+        help_text="Transcript text older than this many days is erased; scores and daily "
+        "figures stay.",
+    )
+    local_passwords = models.BooleanField(
+        default=True,
+        help_text="Members may sign in with a Stopline password. Off: only single sign-on.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -101,3 +111,15 @@ class Membership(models.Model):
             and self.department_id == department.pk
             and self.role in (self.Role.FACILITATOR, self.Role.MEMBER)
         )
+
+
+class ApiToken(AbstractAuthToken):
+    """A named API token. Only its SHA-512 digest is stored; the token is shown once."""
+
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"

@@ -266,3 +266,9 @@ def redact_messages(messages: list[dict]) -> list[dict]:
             copy["text"], _counts = redact(copy["text"])
         redacted.append(copy)
     return redacted
+
+
+def redact_note(text: str) -> str:
+    """A free-text note as it may be stored: comments, rationales, review notes and reasons
+    pass through the same redaction as transcripts."""
+    return redact(text)[0]

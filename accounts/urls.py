@@ -7,4 +7,6 @@ urlpatterns = [
     path("login/", views.StoplineLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("preferences/", views.preferences, name="preferences"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<str:token_key>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -1,12 +1,16 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accounts.access import memberships_for_user
+from accounts.errors import StoplineError
 from accounts.services import membership_preferences_set
+from accounts.tokens import TOKEN_LIFETIMES, api_token_create, api_token_revoke, tokens_for_user
 
 SESSION_AUTH_AT = "stopline_auth_at"
 
@@ -20,10 +24,28 @@ class StoplineLoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.OIDC_ENABLED
+        context["oidc_provider_name"] = settings.OIDC_PROVIDER_NAME
+        context["sso_failed"] = self.request.GET.get("sso") == "failed"
+        return context
+
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
         session_mark_authenticated(self.request)
         return response
+
+
+def locked_out(request: HttpRequest, credentials: dict | None = None, *args, **kwargs):
+    """django-axes calls this for a login attempt while the username or address is locked."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    response = render(request, "accounts/locked_out.html", context, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 @login_required
@@ -39,3 +61,39 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your e-mail preferences are saved.")
         return redirect("preferences")
     return render(request, "accounts/preferences.html", {"memberships": memberships})
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens: create one (shown once), see and revoke the others."""
+    context: dict = {"lifetimes": TOKEN_LIFETIMES}
+    status = 200
+    if request.method == "POST":
+        try:
+            days = int(request.POST.get("days") or 0)
+        except ValueError:
+            days = 0
+        try:
+            token, value = api_token_create(
+                user=request.user, name=request.POST.get("name", ""), days=days
+            )
+        except StoplineError as exc:
+            messages.error(request, exc.message)
+            status = 400
+        else:
+            context.update(new_token=token, new_token_value=value)
+    context["tokens"] = tokens_for_user(request.user)
+    response = render(request, "accounts/tokens.html", context, status=status)
+    # The token is in this page only: no cache may keep it.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
+    if api_token_revoke(user=request.user, token_key=token_key):
+        messages.success(request, "The token is revoked: it no longer works.")
+    else:
+        messages.error(request, "No such token.")
+    return redirect("tokens")

@@ -193,7 +193,7 @@ for name in ("ops", "reviewer"):
     user = get_user_model().objects.get(username=name)
     s = SessionStore()
     s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[BACKEND_SESSION_KEY] = "accounts.auth.PasswordBackend"  # one of AUTHENTICATION_BACKENDS
     s[HASH_SESSION_KEY] = user.get_session_auth_hash()
     s.create()
     print(name, s.session_key)

@@ -5,6 +5,7 @@ e-mail printed to the console. Production sets DATABASE_URL, REDIS_URL, SECRET_K
 ALLOWED_HOSTS and turns DEBUG off (the default).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
@@ -43,6 +44,9 @@ INSTALLED_APPS = [
     "guardrails",
     "metrics",
     "sampling",
+    "axes",
+    "csp",
+    "pgtrigger",
 ]
 
 MIDDLEWARE = [
@@ -54,7 +58,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +120,31 @@ STORAGES = {
     },
 }
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any login attempt while the username or the address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    # Passwords, unless one of the user's organizations turned them off (SSO only).
+    "accounts.auth.PasswordBackend",
+    # OpenID Connect, matched to memberships by verified e-mail (only when configured).
+    "accounts.oidc.StoplineOIDCBackend",
+]
+
+# Brute force (django-axes): after AXES_FAILURE_LIMIT failed logins for one username, or from
+# one address, that username or address is locked out for AXES_COOLOFF_MINUTES; an admin
+# unlocks it earlier under Admin > Axes > Access attempts (or `manage.py axes_reset_username`).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# The client address is REMOTE_ADDR unless the proxy in front is trusted to set
+# X-Forwarded-For (AXES_TRUSTED_PROXY_COUNT=1 behind one proxy); otherwise a client could
+# pick a new address per attempt.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_TRUSTED_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "criteria:operation_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -152,6 +184,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 # when REDIS_URL is set (its own key prefix), else this process's memory (the zero-setup demo,
 # one process with eager Celery). STOPLINE_PAGE_CACHE_SECONDS bounds how long a change made
 # outside the services (the admin) can stay unseen.
+# Also holds the API throttling counters, which all web processes must share.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -171,6 +204,12 @@ SESSION_ENGINE = (
 )
 
 CELERY_BEAT_SCHEDULE: dict = {
+    # Every night 02:30 UTC: erase transcript text older than each organization's retention
+    # (Organization.retention_days, default 400); figures and review scores stay.
+    "transcripts-purge": {
+        "task": "sampling.tasks.transcripts_purge_task",
+        "schedule": crontab(minute=30, hour=2),
+    },
     # Mondays 07:00 UTC: one digest per operation for the ISO week that just ended.
     "weekly-digest": {
         "task": "metrics.tasks.weekly_digest_all",
@@ -200,15 +239,40 @@ CELERY_BEAT_SCHEDULE: dict = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so an anonymous request gets 401 with a WWW-Authenticate challenge.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # 429 with Retry-After past these rates (accounts/throttling.py reads them per request).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.AnonThrottle",
+        "accounts.throttling.TokenThrottle",
+        "accounts.throttling.SessionUserThrottle",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "config.api_metadata.StoplineMetadata",
 }
+# Requests per minute: anonymous clients per address, each API token, each logged-in user.
+STOPLINE_THROTTLE_RATES = {
+    "anon": env.str("THROTTLE_ANON", default="60/minute"),
+    "token": env.str("THROTTLE_TOKEN", default="600/minute"),
+    "user": env.str("THROTTLE_USER", default="600/minute"),
+    # Each OFREP/API key: an AI platform asks for the flags once per conversation.
+    "api_key": env.str("THROTTLE_API_KEY", default="6000/minute"),
+}
+# API tokens (django-rest-knox): stored as SHA-512 digests, named, expiring; shown once.
+# knox's own AuthToken is swapped for ours; its migrations would still create an unused table.
+MIGRATION_MODULES = {"knox": None}
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name, not a secret)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DEFAULT_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_PREFIX": "stl_",
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stopline API",
     "DESCRIPTION": "Criteria, sign-off, metrics and sampling for AI-to-human handoff.",
@@ -218,6 +282,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents the error format and statuses (config/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.add_error_responses",
+    ],
 }
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
@@ -229,6 +298,47 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline;
+# no framing. Inline style attributes stay allowed: the board positions its bars with them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *env.list("OIDC_FORM_ACTION_ORIGINS", default=[])],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# OpenID Connect single sign-on (mozilla-django-oidc); on when OIDC_RP_CLIENT_ID is set.
+# The endpoints are those of the provider's discovery document (.well-known/openid-configuration).
+OIDC_ENABLED = bool(env.str("OIDC_RP_CLIENT_ID", default=""))
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+# Match the ID token's signing key by its kid (providers with one key may publish none).
+OIDC_VERIFY_KID = env.bool("OIDC_VERIFY_KID", default=True)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your company account")
+# Only existing members sign in: an unknown e-mail gets a clear refusal, no new account.
+OIDC_CREATE_USER = False
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticationRequestView"
+OIDC_CALLBACK_CLASS = "accounts.oidc.CallbackView"
+OIDC_STORE_ID_TOKEN = False
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 

@@ -9,6 +9,7 @@ from criteria.models import (
     Position,
     Signature,
 )
+from criteria.services import operation_archive
 
 
 class IndicatorTargetInline(admin.TabularInline):
@@ -24,9 +25,21 @@ class SignatureInline(admin.TabularInline):
 
 @admin.register(Operation)
 class OperationAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "organization", "go_live", "timezone"]
-    list_filter = ["organization"]
+    list_display = ["title", "slug", "organization", "go_live", "timezone", "archived_at"]
+    list_filter = ["organization", "archived_at"]
     search_fields = ["title", "slug"]
+    readonly_fields = ["archived_at"]
+    actions = ["archive"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An operation is archived, never deleted: its audit trail must stay whole.
+        return False
+
+    @admin.action(description="Archive the selected operations (history is kept)")
+    def archive(self, request, queryset) -> None:
+        for operation in queryset:
+            operation_archive(operation=operation, actor=request.user)
+        self.message_user(request, f"Archived {queryset.count()} operation(s).")
 
 
 @admin.register(CriteriaVersion)
@@ -52,3 +65,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "operation", "actor", "action", "summary"]
     list_filter = ["action", "operation"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    # Append-only: the admin shows events, it never adds, edits or deletes one.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

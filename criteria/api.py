@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.errors import PermissionDenied, StoplineError
+from accounts.tokens import TokenAuthentication
 from accounts.views import SESSION_AUTH_AT
 from criteria.access import operation_get_for_user, operations_for_user, version_get_for_user
 from criteria.models import CriteriaVersion, IndicatorKey, Operation
@@ -115,6 +116,9 @@ class CriteriaAPIView(GenericAPIView):
     # JSON only: the browsable API would need a queryset per view to render its forms;
     # /api/docs/ is the interactive documentation.
     renderer_classes = [JSONRenderer]
+    # JSON bodies only (the import also takes YAML and a file): form encodings cannot say
+    # null, so the schema would promise inputs that the API then rejects.
+    parser_classes = [JSONParser]
 
 
 class OperationListView(CriteriaAPIView):
@@ -177,7 +181,8 @@ class VersionExportView(CriteriaAPIView):
 
     @extend_schema(
         summary="The version as a criteria document (FORMATS.md §3)",
-        responses={(200, "text/yaml"): OpenApiTypes.STR},
+        # A YAML mapping: operation, title, indicators, content_sha256, ...
+        responses={(200, "text/yaml"): OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, slug: str, number: int) -> HttpResponse:
         version, _ = version_get_for_user(request.user, slug, number)

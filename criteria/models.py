@@ -2,9 +2,11 @@ import hashlib
 import json
 from typing import Any
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Department, Organization
 from criteria.formatting import range_text
@@ -54,6 +56,9 @@ class Operation(models.Model):
     channels = models.JSONField(default=list, blank=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Archived operations keep their history; none is deleted."
+    )
 
     class Meta:
         ordering = ["title"]
@@ -295,23 +300,37 @@ class Signature(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who changed what and when. Written by services only."""
+    """Who changed what and when. Written by criteria.services.audit_record only.
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    Append-only: on PostgreSQL a trigger rejects UPDATE and DELETE, and nothing that an event
+    points to can be deleted (PROTECT). Each event carries the SHA-256 of its content chained
+    over the previous event of its organization (criteria.audit), so that a gap or an edit
+    made past the trigger shows in `manage.py verify_audit`.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     operation = models.ForeignKey(
-        Operation, null=True, on_delete=models.CASCADE, related_name="audit_events"
+        Operation, null=True, on_delete=models.PROTECT, related_name="audit_events"
     )
     version_number = models.PositiveIntegerField(null=True, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(max_length=50)
     summary = models.CharField(max_length=500)
     detail = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    event_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "id"], name="audit_org_chain")]
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
 
     def __str__(self) -> str:
         return self.summary

@@ -251,5 +251,22 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def audit_list(operation: Operation) -> QuerySet[AuditEvent]:
-    return operation.audit_events.select_related("actor")
+def audit_list(operation: Operation, filters: dict | None = None) -> QuerySet[AuditEvent]:
+    """The operation's audit events, newest first, narrowed by the audit page's filters."""
+    events = operation.audit_events.select_related("actor")
+    filters = filters or {}
+    if filters.get("action"):
+        events = events.filter(action=filters["action"])
+    if filters.get("actor"):
+        events = events.filter(actor__username=filters["actor"])
+    if filters.get("since"):
+        events = events.filter(at__date__gte=filters["since"])
+    if filters.get("until"):
+        events = events.filter(at__date__lte=filters["until"])
+    if filters.get("q"):
+        events = events.filter(summary__icontains=filters["q"])
+    return events
+
+
+def audit_actions(operation: Operation) -> list[str]:
+    return sorted(set(operation.audit_events.values_list("action", flat=True).distinct()))

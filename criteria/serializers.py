@@ -3,6 +3,7 @@
 Ranges and fractions are JSON numbers (0.25 means 25 %), as in the criteria document.
 """
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from criteria.models import (
@@ -19,10 +20,37 @@ from criteria.models import (
 
 
 def _fraction_field(**kwargs) -> serializers.DecimalField:
-    # The services parse and bound fractions; here only "is it a number".
+    # A fraction between 0 and 1; the services check the rest (min <= max).
     return serializers.DecimalField(
-        max_digits=None, decimal_places=None, coerce_to_string=False, **kwargs
+        max_digits=None,
+        decimal_places=None,
+        coerce_to_string=False,
+        min_value=0,
+        max_value=1,
+        **kwargs,
     )
+
+
+def _positive_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=3650, **kwargs)
+
+
+class TextField(serializers.CharField):
+    """A string, and only a string: 0 or true are not text (DRF would turn them into "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _username() -> serializers.SlugRelatedField:
+    """A user's username; null when there is none (a system action)."""
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+
+# Text that is more than white space (the schema says so with this pattern).
+NOT_BLANK = RegexValidator(r"\S", message="This field may not be blank.")
 
 
 class OperationSerializer(serializers.ModelSerializer):
@@ -112,7 +140,9 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     targets = TargetSerializer(source="targets_in_order", many=True, read_only=True)
     signatures = SignatureSerializer(many=True, read_only=True)
 
@@ -139,19 +169,19 @@ class TargetInputSerializer(serializers.Serializer):
     range_min = _fraction_field(required=False, allow_null=True)
     range_max = _fraction_field(required=False, allow_null=True)
     rule = serializers.ChoiceField(choices=TriggerRule.choices, required=False)
-    for_days = serializers.IntegerField(required=False, allow_null=True)
-    window_days = serializers.IntegerField(required=False, allow_null=True)
+    for_days = _positive_field(required=False, allow_null=True)
+    window_days = _positive_field(required=False, allow_null=True)
     owner = serializers.SlugField(required=False, help_text="The owning department's key.")
-    action = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    review_within_days = serializers.IntegerField(required=False)
-    recipients = serializers.ListField(child=serializers.CharField(), required=False)
-    sampling_per_week = serializers.IntegerField(required=False, allow_null=True)
+    action = TextField(required=False, allow_blank=True, max_length=5000)
+    review_within_days = _positive_field(required=False)
+    recipients = serializers.ListField(child=serializers.EmailField(), required=False)
+    sampling_per_week = _positive_field(required=False, allow_null=True)
     sampling_complex_share = _fraction_field(required=False, allow_null=True)
 
 
 class PositionSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = _username()
     range_min = _fraction_field(read_only=True, allow_null=True)
     range_max = _fraction_field(read_only=True, allow_null=True)
 
@@ -174,13 +204,15 @@ class PositionInputSerializer(serializers.Serializer):
     key = serializers.ChoiceField(choices=IndicatorKey.choices)
     range_min = _fraction_field(required=False, allow_null=True)
     range_max = _fraction_field(required=False, allow_null=True)
-    rationale = serializers.CharField(max_length=5000)
+    rationale = TextField(max_length=5000, validators=[NOT_BLANK])
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = _username()
+    department = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    resolved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Comment
@@ -199,23 +231,25 @@ class CommentSerializer(serializers.ModelSerializer):
 
 class CommentInputSerializer(serializers.Serializer):
     key = serializers.ChoiceField(choices=IndicatorKey.choices)
-    text = serializers.CharField(max_length=5000)
+    text = TextField(max_length=5000, validators=[NOT_BLANK])
 
 
 class SignInputSerializer(serializers.Serializer):
-    content_hash = serializers.CharField(
-        max_length=64, help_text="The SHA-256 of the version you read (its content_hash)."
+    content_hash = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        max_length=64,
+        help_text="The SHA-256 of the version you read (its content_hash).",
     )
-    meaning = serializers.CharField(
+    meaning = TextField(
         required=False, allow_blank=True, max_length=200, help_text='e.g. "Approved for Legal"'
     )
-    printed_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    printed_name = TextField(required=False, allow_blank=True, max_length=200)
     department = serializers.SlugField(
         required=False,
         allow_null=True,
         help_text="The department you sign for; it must be your own.",
     )
-    password = serializers.CharField(
+    password = TextField(
         required=False,
         allow_blank=True,
         write_only=True,
@@ -227,7 +261,7 @@ class SignInputSerializer(serializers.Serializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = _username()
 
     class Meta:
         model = AuditEvent

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts.errors import Conflict, PermissionDenied, ReauthRequired, StoplineError
 from accounts.models import Department, Membership, Organization
+from accounts.redaction import redact_note
 from accounts.services import organization_ensure
 from config.freshness import operation_changed
+from criteria.audit import event_seal
 from criteria.models import (
     AuditEvent,
     Comment,
@@ -100,16 +102,44 @@ def audit_record(
     version_number: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Append an event to the organization's hash chain (see criteria.audit)."""
     operation_changed(operation.pk)  # the board and dashboard show what was written
-    return AuditEvent.objects.create(
-        organization_id=operation.organization_id,
-        operation=operation,
-        version_number=version_number,
-        actor=actor,
-        action=action,
-        summary=summary[:500],
-        detail=detail or {},
-    )
+    with transaction.atomic():
+        # One writer per organization at a time, so that each event chains to the last one.
+        Organization.objects.select_for_update().filter(pk=operation.organization_id).first()
+        prev_hash = (
+            AuditEvent.objects.filter(organization_id=operation.organization_id)
+            .order_by("-id")
+            .values_list("event_hash", flat=True)
+            .first()
+        )
+        event = AuditEvent(
+            organization_id=operation.organization_id,
+            operation=operation,
+            version_number=version_number,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action=action,
+            summary=summary[:500],
+            detail=detail or {},
+            at=timezone.now(),
+        )
+        event_seal(event, prev_hash or "")
+        event.save()
+    return event
+
+
+def operation_archive(*, operation: Operation, actor: AbstractBaseUser | None) -> Operation:
+    """Archive an operation: it leaves the lists, its history stays (never deleted)."""
+    if operation.archived_at is None:
+        operation.archived_at = timezone.now()
+        operation.save(update_fields=["archived_at"])
+        audit_record(
+            operation=operation,
+            actor=actor,
+            action="operation_archived",
+            summary=f"Archived operation {operation.title}",
+        )
+    return operation
 
 
 def _departments_by_key(organization: Organization) -> dict[str, Department]:
@@ -505,7 +535,7 @@ def position_propose(
         defaults={
             "range_min": lo,
             "range_max": hi,
-            "rationale": rationale.strip(),
+            "rationale": redact_note(rationale.strip()),
             "author": membership.user,
         },
     )
@@ -540,7 +570,7 @@ def comment_add(*, operation: Operation, membership: Membership, key: str, text:
         key=key,
         author=membership.user,
         department=membership.department,
-        text=text.strip()[:5000],
+        text=redact_note(text.strip()[:5000]),
     )
     audit_record(
         operation=operation,

@@ -32,5 +32,6 @@ urlpatterns = [
     ),
     path("ops/<slug:slug>/compare/", views.version_compare, name="version_compare"),
     path("ops/<slug:slug>/audit/", views.audit, name="audit"),
+    path("ops/<slug:slug>/audit.csv", views.audit_csv, name="audit_csv"),
     path("ops/<slug:slug>/import/", views.criteria_upload, name="criteria_upload"),
 ]

@@ -4,18 +4,20 @@ import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.csv_export import SafeWriter
 from accounts.errors import PermissionDenied, StoplineError
 from accounts.http import HtmxHttpRequest
 from accounts.views import SESSION_AUTH_AT
@@ -62,7 +64,11 @@ def _fresh_login(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def operation_list(request: HttpRequest) -> HttpResponse:
-    operations = operations_for_user(request.user).prefetch_related("versions")
+    operations = (
+        operations_for_user(request.user)
+        .filter(archived_at__isnull=True)
+        .prefetch_related("versions")
+    )
     rows = []
     for op in operations:
         versions = sorted(op.versions.all(), key=lambda v: -v.number)
@@ -327,12 +333,70 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False, max_length=50)
+    actor = forms.CharField(required=False, max_length=150)
+    since = forms.DateField(required=False)
+    until = forms.DateField(required=False)
+    q = forms.CharField(required=False, max_length=200)
+
+
+def _audit_filters(request: HttpRequest) -> tuple[AuditFilterForm, dict]:
+    form = AuditFilterForm(request.GET)
+    return form, (form.cleaned_data if form.is_valid() else {})
+
+
 @login_required
 @require_GET
 def audit(request: HttpRequest, slug: str) -> HttpResponse:
     operation, membership = operation_get_for_user(request.user, slug)
-    page = Paginator(selectors.audit_list(operation), 50).get_page(request.GET.get("page"))
-    return render(request, "criteria/audit.html", {"operation": operation, "page": page})
+    form, filters = _audit_filters(request)
+    events = selectors.audit_list(operation, filters)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "operation": operation,
+        "page": page,
+        "form": form,
+        "actions": selectors.audit_actions(operation),
+        "query": query.urlencode(),
+    }
+    return render(request, "criteria/audit.html", context)
+
+
+@login_required
+@require_GET
+def audit_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The filtered audit trail as CSV (formula cells escaped), with each event's hash."""
+    operation, membership = operation_get_for_user(request.user, slug)
+    _, filters = _audit_filters(request)
+    events = selectors.audit_list(operation, filters).order_by("id")
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = SafeWriter(Echo())
+
+    def lines():
+        yield writer.writerow(["id", "at_utc", "actor", "action", "version", "summary", "hash"])
+        for e in events.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    e.pk,
+                    e.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    e.actor.get_username() if e.actor else "system",
+                    e.action,
+                    "" if e.version_number is None else e.version_number,
+                    e.summary,
+                    e.event_hash,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-audit.csv"'
+    return response
 
 
 @login_required

@@ -2,13 +2,15 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.tokens import TokenAuthentication
 from criteria.access import operation_get_for_user
 from criteria.models import Operation
+from criteria.serializers import NOT_BLANK, TextField
 from guardrails.flags import flags_evaluate, standing_pauses
 from guardrails.models import Pause, Segment
 from guardrails.services import pause_end, pause_start
@@ -35,7 +37,7 @@ class PauseSerializer(serializers.ModelSerializer):
 
 class StopSerializer(serializers.Serializer):
     segment = serializers.ChoiceField(choices=Segment.choices)
-    reason = serializers.CharField(max_length=2000)
+    reason = TextField(max_length=2000, validators=[NOT_BLANK])
 
 
 class GuardrailStateSerializer(serializers.Serializer):
@@ -67,7 +69,11 @@ class GuardrailStopView(APIView):
     authentication_classes = AUTH
     action_name = ""
 
-    @extend_schema(request=StopSerializer, responses=GuardrailStateSerializer)
+    # 201 when a pause starts, 200 when it stood already (and for a resume).
+    @extend_schema(
+        request=StopSerializer,
+        responses={200: GuardrailStateSerializer, 201: GuardrailStateSerializer},
+    )
     def post(self, request: Request, slug: str) -> Response:
         operation, membership = operation_get_for_user(request.user, slug)
         data = StopSerializer(data=request.data)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.throttling import api_key_wait, failed_key_record, failed_keys_wait
 from guardrails.flags import flags_etag, flags_evaluate
 from guardrails.models import FlagKey
 from guardrails.services import flag_key_authenticate
@@ -48,13 +49,31 @@ def _unauthorized(details: str) -> HttpResponse:
     return response
 
 
+def _throttled(wait: int) -> HttpResponse:
+    response = JsonResponse(
+        {"errorDetails": f"Too many requests: try again in {wait} seconds."}, status=429
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def _authenticate(request: HttpRequest) -> FlagKey | HttpResponse:
+    # Throttled like the REST API (accounts.throttling): wrong keys per address, and each
+    # valid key has its own budget; past either, 429 with Retry-After.
+    wait = failed_keys_wait(request)
+    if wait:
+        return _throttled(wait)
     token = _token(request)
     if not token:
+        failed_key_record(request)
         return _unauthorized("Send the operation's OFREP key: Authorization: Bearer <key>.")
     key = flag_key_authenticate(token)
     if key is None:
+        failed_key_record(request)
         return _unauthorized("This key is not valid (unknown or revoked).")
+    wait = api_key_wait(request, str(key.pk))
+    if wait:
+        return _throttled(wait)
     return key
 
 

@@ -3,12 +3,13 @@
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.tokens import TokenAuthentication
 from criteria.access import operation_get_for_user
 from metrics.access import alert_get_for_user, review_get_for_user
 from metrics.alerts.reviews import ACTIONS, alert_act, review_decide

@@ -108,6 +108,11 @@ class Transcript(models.Model):
     )
     language = models.CharField(max_length=35, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the text was erased (retention or a request); the flags above stay.",
+    )
 
     def __str__(self) -> str:
         return f"transcript of {self.conversation_id}"

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from accounts.errors import Conflict, StoplineError
 from accounts.models import Organization
+from accounts.redaction import redact_note
 from criteria.models import IndicatorKey, Operation
 from criteria.services import version_in_force, version_latest
 from metrics.ingest.review_scores import reviewer_recommendation_record
@@ -411,7 +412,7 @@ def review_item_score(
                 "understood": _yes_no(clean.get("understood")),
                 "resolved": _yes_no(clean.get("resolved")),
                 "compliance_flag": clean.get("compliance_flag") == "yes",
-                "note": clean.get("note") or "",
+                "note": redact_note(clean.get("note") or ""),
             },
         )
         locked.status = ReviewItem.Status.DONE
@@ -436,7 +437,7 @@ def review_item_skip(*, item: ReviewItem, reviewer: AbstractBaseUser, reason: st
         if locked.status == ReviewItem.Status.DONE:
             raise Conflict("This item is already scored.")
         locked.status = ReviewItem.Status.SKIPPED
-        locked.skip_reason = reason[:2000]
+        locked.skip_reason = redact_note(reason[:2000])
         locked.reserved_until = None
         locked.done_at = timezone.now()
         locked.save(update_fields=["status", "skip_reason", "reserved_until", "done_at"])
@@ -492,7 +493,7 @@ def calibration_case_resolve(
     if not resolution:
         raise StoplineError("Write what the reviewers agreed.", fields={"resolution": "required"})
     case.resolved = True
-    case.resolution = resolution[:5000]
+    case.resolution = redact_note(resolution[:5000])
     case.resolved_by = user
     case.resolved_at = timezone.now()
     case.save(update_fields=["resolved", "resolution", "resolved_by", "resolved_at"])

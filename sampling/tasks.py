@@ -4,6 +4,7 @@ from celery import shared_task
 
 from criteria.models import Operation
 from sampling.indicators import weekly_indicators_record
+from sampling.retention import transcripts_purge
 from sampling.services import sample_draw, week_parse, week_previous
 
 
@@ -30,3 +31,9 @@ def sample_draw_task(operation_id: int, week: str | None = None) -> int:
     _, monday = week_parse(label)
     weekly_indicators_record(operation=operation, week_start=monday)
     return draw.pk
+
+
+@shared_task(acks_late=True)
+def transcripts_purge_task() -> dict[str, int]:
+    """Beat, daily: erase transcript text past each organization's retention (idempotent)."""
+    return transcripts_purge()

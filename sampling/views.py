@@ -4,7 +4,6 @@ Every lookup goes through sampling.access: only senior reviewers of the organiza
 items assigned to them; anything else is 404.
 """
 
-import csv
 import io
 import json
 
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.csv_export import SafeWriter
 from accounts.errors import StoplineError
 from accounts.http import HtmxHttpRequest
 from metrics.models import ReviewerRecommendation
@@ -185,7 +185,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
         "score", "conversation__transcript"
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(
         ["item", "week", "conversation_id", "stratum", "inclusion_probability", "status"]
         + ["verdict", "acceptable", "skip_reason", "transcript"]

@@ -31,6 +31,16 @@ def _empty_page_cache(settings):
     cache.clear()
 
 
+def api_token(user: User, *, name: str = "test", days: int = 30) -> str:
+    """A fresh API token for `user` (the value a client sends; only its digest is stored)."""
+    from datetime import timedelta
+
+    from accounts.models import ApiToken
+
+    _, token = ApiToken.objects.create(user=user, expiry=timedelta(days=days), name=name)
+    return token
+
+
 def make_member(
     org: Organization,
     username: str,
@@ -112,6 +122,25 @@ def require_or_skip(condition: bool, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker(request):
+    """Tests marked `postgres` need PostgreSQL itself (triggers): fail in CI without it."""
+    if request.node.get_closest_marker("postgres"):
+        from django.db import connection
+
+        require_or_skip(
+            connection.vendor == "postgresql",
+            "needs PostgreSQL (DATABASE_URL=postgres://...)",
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI nothing may be skipped: a test that cannot run is a failure."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("CI") and reporter and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = 1
 
 
 @pytest.fixture

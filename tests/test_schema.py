@@ -48,3 +48,26 @@ def test_api_docs_load_nothing_from_a_cdn(personas):
     body = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in body
     assert "cdn." not in body and "jsdelivr" not in body and "unpkg" not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["propose/", "import/", "draft/escalation_rate/", "comments/1/resolve/"]
+)
+def test_options_describes_the_endpoint_instead_of_failing(personas, path):
+    client = APIClient()
+    client.force_login(personas.facilitator)
+    response = client.options(f"/api/v1/operations/eu-chat/{path}")
+    assert response.status_code == 200
+    assert response.json()["schema"] == "/api/schema/"
+    assert "POST" in response["Allow"] or "PUT" in response["Allow"]
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_the_error_format():
+    schema = yaml.safe_load(APIClient().get("/api/schema/").content)
+    assert "Error" in schema["components"]["schemas"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for code in ("401", "403", "404", "429"):
+                assert code in operation["responses"], f"{method} {path} lacks {code}"

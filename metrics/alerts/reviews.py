@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.errors import Conflict, PermissionDenied, StoplineError
 from accounts.models import Membership
+from accounts.redaction import redact_note
 from config.freshness import operation_changed
 from criteria.models import indicator_label
 from criteria.services import audit_record, draft_ensure
@@ -46,7 +47,7 @@ def alert_act(
     if action not in ACTIONS:
         raise StoplineError(f"Unknown action {action!r}.", fields={"action": "unknown"})
     to_state = ACTIONS[action]
-    note = note.strip()
+    note = redact_note(note.strip())
     today = timezone.localdate()
     if to_state == Alert.State.ACKNOWLEDGED and alert.is_warning and not note:
         raise StoplineError(
@@ -101,7 +102,7 @@ def review_decide(
     """Record the decision. 'adjust' opens (or reuses) a criteria draft to change the ranges;
     'pause' names the segment the AI stops handling."""
     _require(membership, review.alert)
-    reason = reason.strip()
+    reason = redact_note(reason.strip())
     if decision not in Review.Decision.values:
         raise StoplineError("Choose continue, adjust or pause.", fields={"decision": "invalid"})
     if not reason:

@@ -319,7 +319,8 @@ def _fast_undo(run: IngestionRun, fast: bool) -> None:
 def _run_finish(run: IngestionRun, *, status: str, error: str = "") -> IngestionRun:
     updated = IngestionRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
         status=status,
-        error=error,
+        # The message may quote the file (its column names); PostgreSQL text holds no NUL.
+        error=error.replace("\x00", "\\x00"),
         finished_at=timezone.now(),
         progress=1.0,
         total=run.total,

@@ -9,7 +9,6 @@ import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.access import membership_get
@@ -24,7 +23,7 @@ from criteria.services import (
     version_propose,
     version_sign,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, api_token
 
 API = "/api/v1/operations"
 SIGNATORIES = ["ops_lead", "legal_lead", "cx_lead", "finance_lead"]
@@ -52,8 +51,7 @@ def fresh_session_client(user) -> APIClient:
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    token = Token.objects.create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

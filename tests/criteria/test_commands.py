@@ -104,7 +104,8 @@ def test_export_then_import_into_a_fresh_organization_round_trips(tmp_path):
     assert doc["content_sha256"] == original.content_hash
     assert indicators(doc) == indicators(yaml.safe_load(DOCUMENT))
 
-    Operation.objects.filter(slug="eu-retail-chat").delete()
+    # Operations are never deleted (their audit trail stays); free the slug for the re-import.
+    Operation.objects.filter(slug="eu-retail-chat").update(slug="eu-retail-chat-old")
     run("import_criteria", str(write(tmp_path, exported, "exported.yaml")), "--org", "fresh")
 
     reimported = Operation.objects.get(slug="eu-retail-chat")

@@ -10,7 +10,6 @@ from openfeature import api
 from openfeature.contrib.provider.ofrep import OFREPProvider
 from openfeature.evaluation_context import EvaluationContext
 
-from tests.conftest import PASSWORD
 from tests.criteria.signing import agree
 from tests.metrics.alert_data import make_alert
 from tests.outbox.receiver import Receiver
@@ -23,7 +22,7 @@ def test_a_review_pauses_complex_cases_the_client_flips_and_a_signed_webhook_arr
 ):
     agree(personas)
     receiver = Receiver().start()
-    assert client.login(username="facilitator", password=PASSWORD)
+    client.force_login(personas.facilitator)
     try:
         added = client.post(
             reverse("outbox:webhooks", args=["eu-chat"]),

@@ -182,6 +182,9 @@ def test_bulk_offers_an_sse_event_stream_unless_turned_off(client, personas, tok
     assert "eventStreams" not in post(client, BULK, token=token).json()
 
 
+# The stream closes old connections between polls (it is long-lived): inside a test
+# transaction that would close PostgreSQL's connection under the test, so commit instead.
+@pytest.mark.django_db(transaction=True)
 def test_a_client_back_with_an_old_last_event_id_is_told_at_once(personas, settings):
     from guardrails.ofrep import _changes
 

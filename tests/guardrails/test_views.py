@@ -9,7 +9,6 @@ from django.urls import reverse
 from criteria.models import AuditEvent
 from guardrails.models import FlagKey, Pause, key_digest
 from outbox.models import Event
-from tests.conftest import PASSWORD
 
 READERS = ["facilitator", "ops_lead", "legal_lead", "finance_lead", "member", "reviewer", "viewer"]
 STOPPERS = ["facilitator", "ops_lead", "legal_lead", "cx_lead"]
@@ -17,7 +16,7 @@ NOT_STOPPERS = ["finance_lead", "member", "reviewer", "viewer"]
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

@@ -3,10 +3,10 @@
 from datetime import date, timedelta
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from metrics.models import Alert, Review
+from tests.conftest import api_token
 from tests.metrics.alert_data import make_alert
 
 ALERTS = "/api/v1/operations/{}/alerts/"
@@ -18,8 +18,7 @@ DECIDE = "/api/v1/operations/{}/reviews/{}/decide/"
 def api(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.urls import reverse
 
 from criteria.models import CriteriaVersion
@@ -18,7 +19,7 @@ REFUSED = ["cx_lead", "viewer", "reviewer"]
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

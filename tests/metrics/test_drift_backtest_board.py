@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from django.http import HttpRequest
 from django.urls import reverse
 
 from criteria.services import target_set
@@ -12,7 +13,7 @@ from tests.metrics.drift_data import add_days
 
 
 def board(client, personas) -> str:
-    assert client.login(username="viewer", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="viewer", password=PASSWORD)
     response = client.get(reverse("criteria:board", args=["eu-chat"]))
     assert response.status_code == 200
     return response.content.decode()

@@ -4,11 +4,11 @@ import gzip
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from bench.samples import conversation_rows, rows_to_csv
 from metrics.models import Conversation, DailyAggregate, IngestionRun
+from tests.conftest import api_token
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -20,8 +20,7 @@ RUNS = "/api/v1/operations/{}/ingestion-runs/"
 def api(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from criteria.models import AuditEvent
 from outbox.models import Delivery, Event, WebhookEndpoint
-from tests.conftest import PASSWORD
 from tests.outbox.receiver import Receiver
 
 READERS = ["ops_lead", "legal_lead", "member", "reviewer", "viewer"]
@@ -14,7 +13,7 @@ URL = "https://hooks.example.com/stopline"
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

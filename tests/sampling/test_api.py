@@ -1,12 +1,11 @@
 """/api/v1/operations/{slug}/review-items/ ... : the reviewer's own items only."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from sampling.models import ReviewItem, TranscriptReadLog
 from sampling.services import sample_draw
-from tests.conftest import make_member
+from tests.conftest import api_token, make_member
 from tests.sampling.factories import WEEK, plan_set, week_make
 from tests.sampling.test_views import ANSWERS
 
@@ -16,8 +15,7 @@ BASE = "/api/v1/operations/eu-chat/review-items/"
 def api(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

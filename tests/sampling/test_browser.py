@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def keys_ready(page) -> None:
     """The review page has loaded and its keyboard script is listening."""
     page.wait_for_selector("#rubric-form")
-    page.wait_for_function("window.stoplineReviewKeys === true")
+    # Selectors and URL predicates, not wait_for_function: CSP forbids evaluating strings.
+    page.wait_for_selector("html[data-review-keys=ready]", state="attached")
 
 
 def test_score_and_save_and_next_without_a_mouse(browser, live_server, personas):  # noqa: F811
@@ -26,7 +27,7 @@ def test_score_and_save_and_next_without_a_mouse(browser, live_server, personas)
     page.goto(live_server.url + reverse("sampling:queue", args=[op.slug]))
 
     # "Next item" has the focus: Enter takes the first item.
-    page.wait_for_function("document.activeElement.textContent.includes('Next item')")
+    page.wait_for_selector(":focus:has-text('Next item')")
     page.keyboard.press("Enter")
     keys_ready(page)
     first = ReviewItem.objects.get(assigned_to=personas.reviewer)
@@ -45,7 +46,7 @@ def test_score_and_save_and_next_without_a_mouse(browser, live_server, personas)
     page.keyboard.press("c")  # compliance concern
     assert page.locator('input[name="handoff_verdict"][value="missed_handoff"]').is_checked()
     page.keyboard.press("Enter")  # save and next
-    page.wait_for_function(f"!location.pathname.endsWith('/items/{first.pk}/')")
+    page.wait_for_url(lambda url: not url.endswith(f"/items/{first.pk}/"))
     keys_ready(page)
 
     first.refresh_from_db()
@@ -59,6 +60,6 @@ def test_score_and_save_and_next_without_a_mouse(browser, live_server, personas)
     page.keyboard.press("s")
     page.keyboard.type("transcript is in Finnish")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"!location.pathname.endsWith('/items/{second.pk}/')")
+    page.wait_for_url(lambda url: not url.endswith(f"/items/{second.pk}/"))
     second.refresh_from_db()
     assert (second.status, second.skip_reason) == ("skipped", "transcript is in Finnish")

@@ -9,7 +9,6 @@ from criteria.models import AuditEvent
 from sampling.models import HandoffPhrases, SamplingSettings
 from sampling.services import sampling_plan_for, stratum_of
 from sampling.transcripts import TranscriptStore, handoff_phrases_for
-from tests.conftest import PASSWORD
 
 READERS = ["ops_lead", "member", "reviewer", "viewer"]
 PLAN = {
@@ -23,7 +22,7 @@ PLAN = {
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

@@ -7,11 +7,11 @@ import logging
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from metrics.models import Conversation, IngestionRun, RejectedRow
 from sampling.models import SamplingSettings, Transcript
+from tests.conftest import api_token
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -127,8 +127,7 @@ def test_the_ingest_command_redacts_transcripts_before_storing(personas, tmp_pat
 def test_the_api_redacts_transcripts_and_resending_updates_nothing_twice(personas, caplog):
     caplog.set_level(logging.DEBUG)
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=personas.member)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(personas.member)}")
     url = "/api/v1/operations/eu-chat/conversations/"
 
     response = client.post(url, jsonl(), content_type="application/x-ndjson")
