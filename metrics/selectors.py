@@ -1,10 +1,10 @@
 """Reads of the metrics app."""
 
-import csv
 from collections.abc import Iterator
 
 from django.db.models import F, QuerySet
 
+from accounts.csv_export import SafeWriter
 from criteria.models import Operation
 from metrics.models import Alert, AlertEvent, Conversation, IngestionRun, RejectedRow, Review
 
@@ -22,26 +22,13 @@ class _Echo:
         return value
 
 
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell_safe(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe,
-    which spreadsheets show as text (OWASP's advice for CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def rejected_rows_csv_lines(run: IngestionRun) -> Iterator[str]:
     """The run's rejected rows as CSV lines (line, column, reason, original), streamed; text
     cells that a spreadsheet would run as formulas are escaped."""
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
     yield writer.writerow(["line", "column", "reason", "original"])
     for row in rejected_rows_for_run(run).iterator(chunk_size=2000):
-        cells = [row.line, row.column, row.reason, row.original]
-        yield writer.writerow([csv_cell_safe(cell) for cell in cells])
+        yield writer.writerow([row.line, row.column, row.reason, row.original])
 
 
 def alerts_open(operation: Operation) -> QuerySet[Alert]:
