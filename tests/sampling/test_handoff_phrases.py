@@ -17,7 +17,11 @@ from sampling.handoff_phrases import (
     normalise,
 )
 
-STAR = Path("/work/shared/data/star/star_dialogues_slim.jsonl.gz")
+SHARED_STAR = Path("/work/shared/data/star/star_dialogues_slim.jsonl.gz")
+# Without the whole corpus beside the checkout, the 317 dialogues shipped for the demo.
+SHIPPED_STAR = Path(__file__).resolve().parents[2] / "sampling/data/star_demo.jsonl.gz"
+STAR = SHARED_STAR if SHARED_STAR.exists() else SHIPPED_STAR
+FULL = STAR == SHARED_STAR
 
 ASKS = {
     "en": [
@@ -219,8 +223,6 @@ def _star_transcripts(limit: int):
 
 @pytest.fixture(scope="module")
 def star_transcripts():
-    if not STAR.exists():
-        pytest.skip(f"{STAR} is not available")
     return list(_star_transcripts(800))
 
 
@@ -229,7 +231,7 @@ def test_star_dialogues_rarely_look_like_handoff_requests(star_transcripts):
     # dialogues is a request for a human (checked by hand for the phrases that mention
     # "person", "human", "agent" or "manager"), so the detector must stay (almost) silent.
     flagged = [t for t in star_transcripts if conversation_asked_for_human(t)]
-    assert len(star_transcripts) == 800
+    assert len(star_transcripts) == (800 if FULL else 317)
     assert len(flagged) <= 2
     # The same dialogue with a handoff request appended is found.
     transcript = [*star_transcripts[0], {"role": "customer", "text": "Can I talk to a human?"}]
@@ -239,7 +241,7 @@ def test_star_dialogues_rarely_look_like_handoff_requests(star_transcripts):
 def test_redaction_leaves_ordinary_star_text_alone(star_transcripts):
     texts = [m["text"] for t in star_transcripts for m in t]
     changed = [(text, redact(text)[0]) for text in texts if redact(text)[0] != text]
-    assert len(texts) > 10_000
+    assert len(texts) > (10_000 if FULL else 5_000)
     # The only changes are the bank domain's 13-digit account number 9931939443153, which
     # happens to pass the Luhn check and is redacted as a card (privacy-side error).
     assert changed
