@@ -11,6 +11,10 @@ cancels that match.
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache, lru_cache
+from pathlib import Path
+
+import yaml
 
 NEGATION_WINDOW_WORDS = 4
 
@@ -76,3 +80,30 @@ class PhraseSet:
                 if not any(neg.search(window) for neg in self.negations):
                     return True
         return False
+
+
+@cache
+def phrase_file(path: Path) -> dict[str, dict[str, list[str]]]:
+    """A phrase data file (language -> phrases and negations), read once per process."""
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return {
+        language: {
+            "phrases": list(entry.get("phrases") or []),
+            "negations": list(entry.get("negations") or []),
+        }
+        for language, entry in data.items()
+    }
+
+
+@cache
+def phrase_file_set(path: Path, language: str) -> PhraseSet:
+    """The compiled built-in phrases of one language of a phrase data file."""
+    entry = phrase_file(path)[language]
+    return PhraseSet(entry["phrases"], entry["negations"])
+
+
+@lru_cache(maxsize=256)
+def phrase_set_cached(phrases: tuple[str, ...], negations: tuple[str, ...]) -> PhraseSet:
+    """An organization's own phrases, compiled once per distinct list."""
+    return PhraseSet(phrases, negations)

@@ -19,12 +19,17 @@ so "I never said I wanted to talk to a human" still counts. Quoted speech ("the 
 """
 
 from collections.abc import Iterable, Mapping
-from functools import cache, lru_cache
 from pathlib import Path
 
-import yaml
-
-from accounts.phrases import NEGATION_WINDOW_WORDS, PhraseSet, compile_phrase, normalise
+from accounts.phrases import (
+    NEGATION_WINDOW_WORDS,
+    PhraseSet,
+    compile_phrase,
+    normalise,
+    phrase_file,
+    phrase_file_set,
+    phrase_set_cached,
+)
 
 DATA_FILE = Path(__file__).parent / "data" / "handoff_phrases.yaml"
 CUSTOMER_ROLE = "customer"
@@ -38,28 +43,12 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=1)
 def _load() -> dict[str, dict[str, list[str]]]:
-    with DATA_FILE.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    return {
-        language: {
-            "phrases": list(entry.get("phrases") or []),
-            "negations": list(entry.get("negations") or []),
-        }
-        for language, entry in data.items()
-    }
+    return phrase_file(DATA_FILE)
 
 
-@cache
 def _builtin(language: str) -> PhraseSet:
-    entry = _load()[language]
-    return PhraseSet(entry["phrases"], entry["negations"])
-
-
-@lru_cache(maxsize=256)
-def _extra(code: str, phrases: tuple[str, ...], negations: tuple[str, ...]) -> PhraseSet:
-    return PhraseSet(phrases, negations)
+    return phrase_file_set(DATA_FILE, language)
 
 
 def languages() -> list[str]:
@@ -98,7 +87,7 @@ def asked_for_human(
             return True
         if extra.get(code):
             negations = _load()[code]["negations"] if code in known else []
-            if _extra(code, tuple(extra[code]), tuple(negations)).matches(normalised):
+            if phrase_set_cached(tuple(extra[code]), tuple(negations)).matches(normalised):
                 return True
     return False
 

@@ -18,38 +18,19 @@ anyone") counts. Treat the rate as a signal with its interval, and read the comm
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache, lru_cache
 from pathlib import Path
 
-import yaml
-
-from accounts.phrases import PhraseSet, normalise
+from accounts.phrases import PhraseSet, normalise, phrase_file, phrase_file_set, phrase_set_cached
 
 DATA_FILE = Path(__file__).parent / "data" / "complaint_phrases.yaml"
 
 
-@lru_cache(maxsize=1)
 def _load() -> dict[str, dict[str, list[str]]]:
-    with DATA_FILE.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    return {
-        language: {
-            "phrases": list(entry.get("phrases") or []),
-            "negations": list(entry.get("negations") or []),
-        }
-        for language, entry in data.items()
-    }
+    return phrase_file(DATA_FILE)
 
 
-@cache
 def _builtin(language: str) -> PhraseSet:
-    entry = _load()[language]
-    return PhraseSet(entry["phrases"], entry["negations"])
-
-
-@lru_cache(maxsize=256)
-def _extra(phrases: tuple[str, ...], negations: tuple[str, ...]) -> PhraseSet:
-    return PhraseSet(phrases, negations)
+    return phrase_file_set(DATA_FILE, language)
 
 
 def languages() -> list[str]:
@@ -72,7 +53,7 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
         if not phrases:
             continue
         negations = known[code]["negations"] if code in known else []
-        if _extra(tuple(phrases), tuple(negations)).matches(normalised):
+        if phrase_set_cached(tuple(phrases), tuple(negations)).matches(normalised):
             return True
     return False
 
