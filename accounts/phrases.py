@@ -61,14 +61,36 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\S)" + "".join(parts) + r"(?!\S)")
 
 
+def first_words(phrase: str) -> set[str]:
+    """The normalised words a match of ``phrase`` can begin with (its optional leading words'
+    and its first required word's alternatives)."""
+    words: set[str] = set()
+    for token in phrase.split():
+        optional = token.endswith("?")
+        token = token.removesuffix("?")
+        alternatives = token[1:-1].split("|") if token.startswith("(") else [token]
+        for alternative in alternatives:
+            normalised = normalise(alternative.replace("_", " ")).split()
+            if normalised:
+                words.add(normalised[0])
+        if not optional:
+            break
+    return words
+
+
 class PhraseSet:
     """Compiled phrases of one language with its negations."""
 
     def __init__(self, phrases: Iterable[str], negations: Iterable[str]) -> None:
         self.phrases = [compile_phrase(p) for p in phrases]
         self.negations = [compile_phrase(n) for n in negations]
+        # Every word a match can begin with: most texts hold none of them, and a set lookup
+        # per word rules them out far faster than a search per phrase.
+        self.first_words = frozenset(w for p in phrases for w in first_words(p))
 
     def matches(self, normalised_text: str) -> bool:
+        if self.first_words.isdisjoint(normalised_text.split()):
+            return False
         for pattern in self.phrases:
             for match in pattern.finditer(normalised_text):
                 # The window includes the match itself, so that a negation overlapping the

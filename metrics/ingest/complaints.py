@@ -18,6 +18,7 @@ anyone") counts. Treat the rate as a signal with its interval, and read the comm
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 
 from accounts.phrases import PhraseSet, normalise, phrase_file, phrase_file_set, phrase_set_cached
@@ -33,6 +34,12 @@ def _builtin(language: str) -> PhraseSet:
     return phrase_file_set(DATA_FILE, language)
 
 
+@cache
+def _first_words() -> frozenset[str]:
+    """The words any built-in phrase of any language can begin with."""
+    return frozenset().union(*(_builtin(code).first_words for code in languages()))
+
+
 def languages() -> list[str]:
     """The languages with a built-in phrase list."""
     return sorted(_load())
@@ -46,9 +53,10 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
     if not normalised:
         return False
     known = _load()
-    for code in languages():
-        if _builtin(code).matches(normalised):
-            return True
+    if not _first_words().isdisjoint(normalised.split()):
+        for code in languages():
+            if _builtin(code).matches(normalised):
+                return True
     for code, phrases in (extra_phrases or {}).items():
         if not phrases:
             continue
