@@ -17,13 +17,16 @@ from pathlib import Path
 import yaml
 
 NEGATION_WINDOW_WORDS = 4
+_NOT_WORD = re.compile(r"[^\w]|_")
 
 
 def normalise(text: str) -> str:
     """Case-fold, strip accents, and keep only letters and digits separated by single spaces."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    without_marks = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]|_", " ", without_marks).split())
+    folded = text.casefold()
+    if not folded.isascii():  # ASCII has no accents to strip
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
 def _word_pattern(word: str) -> str:

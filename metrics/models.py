@@ -22,7 +22,17 @@ class Conversation(models.Model):
     reports the same numbers. They are plain integers (no foreign key) to keep bulk loads fast.
     """
 
-    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="conversations")
+    # No database-level foreign key and no index of its own (docs/adr/0009): a per-row
+    # foreign-key check cost a bulk load more than COPY itself, and the unique constraint's
+    # index starts with operation. Ingestion holds the operation row FOR KEY SHARE while it
+    # writes (so it cannot be deleted meanwhile) and Django cascades a deleted operation.
+    operation = models.ForeignKey(
+        Operation,
+        on_delete=models.CASCADE,
+        related_name="conversations",
+        db_constraint=False,
+        db_index=False,
+    )
     conversation_id = models.CharField(max_length=200)
     started_at = models.DateTimeField()
     local_date = models.DateField(help_text="The date of started_at in the operation's zone.")

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+from django.core.cache import cache
 from django.db.models import F, QuerySet
 
 from accounts.csv_export import SafeWriter
@@ -78,3 +79,21 @@ def complaints_flagged(operation: Operation) -> QuerySet[Conversation]:
         )
         .order_by("-local_date", "-id")
     )
+
+
+PROGRESS_SECONDS = 3600
+
+
+def progress_key(run_id: int) -> str:
+    """Where a worker publishes a run's progress (metrics.ingest.services)."""
+    return f"ingest-progress:{run_id}"
+
+
+def run_progress_live(run: IngestionRun) -> IngestionRun:
+    """The run with the progress its worker published last, while it runs: a load in one
+    transaction writes its row's progress only when it commits."""
+    if run.status == IngestionRun.Status.RUNNING:
+        published = cache.get(progress_key(run.pk))
+        if published is not None:
+            run.progress, run.total, run.rejected = published
+    return run

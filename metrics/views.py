@@ -48,6 +48,7 @@ from metrics.selectors import (
     rejected_rows_csv_lines,
     rejected_rows_for_run,
     reviews_for_operation,
+    run_progress_live,
 )
 
 REJECTS_PER_PAGE = 50
@@ -136,6 +137,7 @@ def run_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def run_detail(request: HtmxHttpRequest, slug: str, run_id: int) -> HttpResponse:
     """The run page; htmx polls it for the status fragment while the run is in progress."""
     run, _ = ingestion_run_get_for_user(request.user, slug, run_id)
+    run = run_progress_live(run)
     page = Paginator(rejected_rows_for_run(run), REJECTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"operation": run.operation, "run": run, "page": page}
     if request.htmx:

@@ -20,7 +20,7 @@ it is, and everything else goes through `redact`.
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -65,8 +65,17 @@ STAGE_COLUMNS = [
     "csat",
     "topic",
     "survey_comment",
+    "survey_complaint",
     "metadata",
     "line",
+]
+# Straight into the conversation table (FastConversations.direct): the same values without the
+# line, and the operation and run as constants.
+DIRECT_COLUMNS = [
+    *STAGE_COLUMNS[:-1],
+    "operation_id",
+    "created_by_run_id",
+    "changed_by_run_id",
 ]
 
 
@@ -189,17 +198,33 @@ def _split_long(data: bytes, first_line: int, max_line: int) -> Iterator[Block |
 
 @dataclass
 class CheckedBlock:
-    copy_text: bytes  # the rows that passed, typed, as COPY CSV in STAGE_COLUMNS order
+    # the rows that passed, typed, as COPY CSV in STAGE_COLUMNS order (DIRECT_COLUMNS when the
+    # checker writes straight into the conversation table)
+    copy_text: bytes
     passed: int
     python_rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    ids: pa.ChunkedArray | None = None  # the passed rows' conversation_id
+    dates: set = field(default_factory=set)  # the passed rows' local dates
 
 
 class BlockChecker:
     """The vectorized row checks for one file (its header and the operation's time zone)."""
 
-    def __init__(self, *, columns: list[str], timezone: str) -> None:
+    def __init__(
+        self,
+        *,
+        columns: list[str],
+        timezone: str,
+        complaint: Callable[[str], bool | None],
+        direct: tuple[int, int] | None = None,
+    ) -> None:
+        """``complaint`` gives a survey comment's verdict (metrics.ingest.complaints);
+        ``direct`` is (operation id, run id) when the COPY text goes straight into the
+        conversation table (DIRECT_COLUMNS), None for the staging table (STAGE_COLUMNS)."""
         self.columns = columns
         self.timezone = timezone
+        self.complaint = complaint
+        self.direct = direct
         self.names = [f"c{i}" for i in range(len(columns))]
         known = set(CONVERSATION_REQUIRED) | set(CONVERSATION_OPTIONAL) | {TRANSCRIPT_COLUMN}
         self.unknown = [c for c in columns if c not in known]
@@ -330,9 +355,21 @@ class BlockChecker:
             }
         )
         good = out.filter(passed)
+        good = good.add_column(
+            STAGE_COLUMNS.index("survey_complaint"),
+            "survey_complaint",
+            self._complaints(good.column("survey_comment")),
+        )
+        if self.direct is not None:
+            operation_id, run_id = self.direct
+            good = good.drop_columns(["line"])
+            constants = (operation_id, run_id, run_id)
+            for name, value in zip(DIRECT_COLUMNS[-3:], constants, strict=True):
+                good = good.append_column(name, pa.array([value] * good.num_rows, pa.int64()))
         copy = io.BytesIO()
         if good.num_rows:
             pv.write_csv(good, copy, write_options=pv.WriteOptions(include_header=False))
+        dates = set(pc.unique(good.column("local_date")).to_pylist()) if good.num_rows else set()
         python_rows = []
         failed = pc.indices_nonzero(pc.invert(passed))
         if len(failed):
@@ -340,7 +377,18 @@ class BlockChecker:
             for index, row in zip(failed.to_pylist(), rows, strict=True):
                 data = {self.columns[i]: row[name] for i, name in enumerate(self.names)}
                 python_rows.append((first_line + index, data))
-        return CheckedBlock(copy.getvalue(), good.num_rows, python_rows)
+        return CheckedBlock(
+            copy.getvalue(), good.num_rows, python_rows, good.column("conversation_id"), dates
+        )
+
+    def _complaints(self, comments: pa.ChunkedArray) -> pa.Array:
+        """The verdict of every non-blank survey comment (None where there is none)."""
+        flags: list[bool | None] = [None] * len(comments)
+        written = pc.indices_nonzero(pc.not_equal(comments, ""))
+        texts = comments.take(written).to_pylist()
+        for index, text in zip(written.to_pylist(), texts, strict=True):
+            flags[index] = self.complaint(text)
+        return pa.array(flags, pa.bool_())
 
     def _zone_type(self) -> pa.DataType:
         return pa.timestamp("s", tz=self.timezone)

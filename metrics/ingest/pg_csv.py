@@ -22,17 +22,21 @@ SQL below interpolates only constant table and column names; every value is a bo
 
 import csv
 import json
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date
 from typing import IO
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from metrics.ingest.columnar import (
+    DIRECT_COLUMNS,
     STAGE_COLUMNS,
     Block,
     BlockChecker,
@@ -40,6 +44,7 @@ from metrics.ingest.columnar import (
     LongLineAt,
     blocks,
 )
+from metrics.ingest.complaints import complaint_flag
 from metrics.ingest.formats import (
     LINE_TOO_LONG,
     MAX_ORIGINAL_CHARS,
@@ -56,11 +61,11 @@ from metrics.ingest.upserts import (
     _claim_check,
     _conflict,
     _reject,
-    complaints_flag,
+    _Superseded,
     value_incoming,
     values_differ,
 )
-from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow, SurveyPhrases
 
 BLOCK_ROWS = settings.STOPLINE_INGEST_BLOCK_ROWS
 HEADER_BYTES = 1024 * 1024
@@ -80,6 +85,7 @@ _TYPES = {
     "csat": "smallint",
     "topic": "varchar(200)",
     "survey_comment": "text",
+    "survey_complaint": "boolean",
     "metadata": "jsonb",
     "line": "integer",
 }
@@ -105,46 +111,113 @@ class NotPlain(Exception):
     """The header spans lines: the slow path reads such a file."""
 
 
-class FastConversations:
-    """One run's staging table and apply step. Use stage() then apply()."""
+class DirectFailed(Exception):
+    """A row of the file is already stored (or twice in the file): the direct load was rolled
+    back and the file goes through the staging table instead."""
 
-    def __init__(self, run: IngestionRun, *, columns: list[str]) -> None:
+
+class FastConversations:
+    """One run of the fast path. Either `direct()` (every row new: COPYed straight into the
+    conversation table in one transaction) or `stage()` then `apply()` (the staging table)."""
+
+    def __init__(self, run: IngestionRun, *, columns: list[str], direct: bool = False) -> None:
         self.run = run
         self.operation = run.operation
         self.columns = columns
         self.tz = ZoneInfo(self.operation.timezone)
-        self.checker = BlockChecker(columns=columns, timezone=self.operation.timezone)
+        self.extra_phrases = (
+            SurveyPhrases.objects.filter(organization_id=self.operation.organization_id)
+            .values_list("extra_complaint_phrases", flat=True)
+            .first()
+        )
+        self.checker = BlockChecker(
+            columns=columns,
+            timezone=self.operation.timezone,
+            complaint=self._complaint,
+            direct=(self.operation.pk, run.pk) if direct else None,
+        )
         self.total = 0
         self.rejected = 0
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-            types = ", ".join(f"{c} {_TYPES[c]}" for c in STAGE_COLUMNS)
-            cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({types})")
+        self.passed = 0
+        self.dates: set[date] = set()
+        self.ids: list = []  # the staged conversation_id arrays, to see whether any repeats
+        if not direct:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+                types = ", ".join(f"{c} {_TYPES[c]}" for c in STAGE_COLUMNS)
+                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({types})")
+
+    def _complaint(self, comment: str) -> bool | None:
+        return complaint_flag(comment, self.extra_phrases)
 
     def close(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"DROP TABLE IF EXISTS {DUPLICATES}")
 
+    def _blocks(self, stream: IO[bytes]) -> Iterator[tuple[Block | LongLineAt, Future | None]]:
+        """Every block with its check: pyarrow checks the next block in a second thread (it
+        releases the GIL) while the caller COPYs the block before, so that parsing and
+        PostgreSQL's work overlap."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            waiting = None
+            for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
+                check = pool.submit(self.checker.check, item) if isinstance(item, Block) else None
+                if waiting is not None:
+                    yield waiting
+                waiting = (item, check)
+            if waiting is not None:
+                yield waiting
+
+    # Straight into the conversation table
+
+    def direct(self, stream: IO[bytes], *, attempt: int, progress) -> IngestionRun:
+        """Load a file of new conversations in one transaction: each block COPYed into the
+        conversation table itself, whose unique constraint refuses a conversation_id that is
+        stored already or repeated in the file; then DirectFailed is raised and nothing of this
+        attempt stays (quarantined rows included)."""
+        table = Conversation._meta.db_table
+        names = ", ".join(DIRECT_COLUMNS)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                _claim_check(self.run, attempt)
+                self._operation_lock(cursor)
+                for item, check in self._blocks(stream):
+                    if isinstance(item, LongLineAt):
+                        self._long_line_reject(item)
+                        continue
+                    copy_text, python_rows = self._block_check(item, check.result())
+                    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+                        if copy_text:
+                            copy.write(copy_text)
+                    if python_rows:
+                        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                            for _line, values in python_rows:
+                                copy.write_row(values)
+                    pa.default_memory_pool().release_unused()
+                    progress(self.total, self.rejected)
+                self._aggregates(cursor, self.dates)
+                return self._finish(attempt, ingested=self.total - self.rejected, updated=0)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation) as exc:
+            raise DirectFailed from exc
+
+    def _operation_lock(self, cursor) -> None:
+        """Runs of one operation apply one after the other, and the operation cannot be
+        deleted while its conversations are written (what a foreign key's check would do,
+        once instead of for every row)."""
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, self.operation.pk])
+        cursor.execute(
+            "SELECT 1 FROM criteria_operation WHERE id = %s FOR KEY SHARE", [self.operation.pk]
+        )
+        if cursor.fetchone() is None:
+            raise _Superseded  # the operation (and with it the run) was deleted
+
     # Staging
 
     def stage(self, stream: IO[bytes], *, attempt: int, progress) -> None:
-        """Read, check and stage every block; `progress()` is called after each one.
-
-        pyarrow checks the next block in a second thread (it releases the GIL) while this one
-        COPYs the block before, so that parsing and PostgreSQL's work overlap.
-        """
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            waiting: tuple[Block | LongLineAt, Future | None] | None = None
-            for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
-                check = None
-                if isinstance(item, Block):
-                    check = pool.submit(self.checker.check, item)
-                if waiting is not None:
-                    self._item_stage(*waiting, attempt=attempt, progress=progress)
-                waiting = (item, check)
-            if waiting is not None:
-                self._item_stage(*waiting, attempt=attempt, progress=progress)
+        """Read, check and stage every block; `progress()` is called after each one."""
+        for item, check in self._blocks(stream):
+            self._item_stage(item, check, attempt=attempt, progress=progress)
 
     def _item_stage(
         self, item: Block | LongLineAt, check: Future | None, *, attempt: int, progress
@@ -152,14 +225,27 @@ class FastConversations:
         with transaction.atomic():
             _claim_check(self.run, attempt)
             if isinstance(item, LongLineAt):
-                self.total += 1
-                self._rejects_save([_reject(self.run, _record(item), [("", LINE_TOO_LONG)])])
+                self._long_line_reject(item)
             else:
-                self._block_stage(item, check.result())
+                copy_text, python_rows = self._block_check(item, check.result())
+                names = ", ".join(STAGE_COLUMNS)
+                with connection.cursor() as cursor:
+                    if copy_text:
+                        with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT csv)") as copy:
+                            copy.write(copy_text)
+                    if python_rows:
+                        with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
+                            for line, values in python_rows:
+                                copy.write_row([*values, line])
                 pa.default_memory_pool().release_unused()  # keep the peak to about two blocks
             progress(self.total, self.rejected)
 
-    def _block_stage(self, block: Block, checked: CheckedBlock | None) -> None:
+    def _block_check(
+        self, block: Block, checked: CheckedBlock | None
+    ) -> tuple[bytes, list[tuple[int, list]]]:
+        """The block's checked rows: the COPY text of those pyarrow passed and, for the others
+        that `conversation_clean` passes, their line and values (in the COPY's column order,
+        without the line). Rejected rows are quarantined."""
         rejects: list[RejectedRow] = []
         if checked is None:  # not one record per line: the csv module reads it
             rows = []
@@ -172,7 +258,7 @@ class FastConversations:
                     rejects.append(_reject(self.run, record, [("", record.error)]))
                 else:
                     rows.append((record.line, record.data, record.original))
-            copy_text, passed = b"", 0
+            copy_text = b""
         else:
             self.total += block.lines
             lines = None
@@ -186,69 +272,94 @@ class FastConversations:
                 else:
                     original = lines[line - block.first_line].decode("utf-8", errors="replace")
                 rows.append((line, data, original))
-            copy_text, passed = checked.copy_text, checked.passed
-        cleaned = []
+            copy_text = checked.copy_text
+            self.passed += checked.passed
+            self.dates |= checked.dates
+            if checked.ids is not None:
+                self.ids.append(checked.ids)
+        cleaned: list[tuple[int, list]] = []
+        python_ids = []
         for line, data, original in rows:
             row, errors = conversation_clean(data, tz=self.tz)
             if errors:
                 record = Record(line, original[:MAX_ORIGINAL_CHARS], None)
                 rejects.append(_reject(self.run, record, errors))
-            else:
-                cleaned.append((line, row))
-        names = ", ".join(STAGE_COLUMNS)
-        with connection.cursor() as cursor:
-            if passed:
-                with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT csv)") as copy:
-                    copy.write(copy_text)
-            if cleaned:
-                with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
-                    for line, row in cleaned:
-                        metadata = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
-                        # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
-                        row["started_at"] = row["started_at"].astimezone(UTC)
-                        values = [row[c] for c in STAGE_COLUMNS[:-2]]
-                        copy.write_row([*values, metadata, line])
+                continue
+            row["survey_complaint"] = self._complaint(row["survey_comment"])
+            row["metadata"] = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
+            # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
+            row["started_at"] = row["started_at"].astimezone(UTC)
+            for name in ("channel", "language", "topic", "survey_comment"):
+                row[name] = row[name] or ""
+            values = [row[c] for c in STAGE_COLUMNS[:-1]]
+            if self.checker.direct is not None:
+                values += [self.operation.pk, self.run.pk, self.run.pk]
+            cleaned.append((line, values))
+            python_ids.append(row["conversation_id"])
+            self.dates.add(_as_date(row["local_date"]))
+        if python_ids:
+            self.ids.append(pa.chunked_array([pa.array(python_ids, pa.string())]))
         self._rejects_save(rejects)
+        return copy_text, cleaned
+
+    def _long_line_reject(self, item: LongLineAt) -> None:
+        self.total += 1
+        self._rejects_save([_reject(self.run, _record(item), [("", LINE_TOO_LONG)])])
 
     def _rejects_save(self, rejects: list[RejectedRow]) -> None:
         RejectedRow.objects.bulk_create(rejects, batch_size=REJECTS_BATCH)
         self.rejected += len(rejects)
 
+    def _repeats(self) -> bool:
+        """Whether a conversation_id is staged more than once (one hash pass in pyarrow)."""
+        if not self.ids:
+            return False
+        staged = pa.chunked_array([chunk for ids in self.ids for chunk in ids.chunks], pa.string())
+        return pc.count_distinct(staged).as_py() != len(staged)
+
+    def _finish(self, attempt: int, *, ingested: int, updated: int) -> IngestionRun:
+        run = self.run
+        run.total = self.total
+        run.rejected = self.rejected
+        run.ingested = ingested
+        run.updated = updated
+        run.unchanged = run.total - run.rejected - ingested - updated
+        run.status = IngestionRun.Status.DONE
+        run.progress = 1.0
+        IngestionRun.objects.filter(pk=run.pk, attempt=attempt).update(
+            status=run.status,
+            error="",
+            finished_at=timezone.now(),
+            progress=1.0,
+            total=run.total,
+            ingested=ingested,
+            updated=updated,
+            unchanged=run.unchanged,
+            rejected=run.rejected,
+        )
+        return run
+
     # Applying
 
     def apply(self, *, attempt: int, lines_read) -> IngestionRun:
         """Dedupe, upsert, re-aggregate and finish the run in one transaction."""
-        run = self.run
         with transaction.atomic(), connection.cursor() as cursor:
-            _claim_check(run, attempt)
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, self.operation.pk])
+            _claim_check(self.run, attempt)
+            self._operation_lock(cursor)
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(f"ANALYZE {STAGE}")
-            self._duplicates_drop(cursor, lines_read)
+            if self._repeats():
+                self._duplicates_drop(cursor, lines_read)
             dates: set[date] = set()
-            updated = self._update(cursor, dates)
-            ingested = self._insert(cursor, dates)
-            complaints_flag(operation=self.operation, run_id=run.pk)
+            updated, matched = self._update(cursor, dates)
+            ingested = self._insert(cursor, dates) if matched < self.staged_count(cursor) else 0
             self._aggregates(cursor, dates)
-            run.total = self.total
-            run.rejected = self.rejected
-            run.ingested = ingested
-            run.updated = updated
-            run.unchanged = run.total - run.rejected - ingested - updated
-            run.status = IngestionRun.Status.DONE
-            run.progress = 1.0
-            IngestionRun.objects.filter(pk=run.pk, attempt=attempt).update(
-                status=run.status,
-                error="",
-                finished_at=timezone.now(),
-                progress=1.0,
-                total=run.total,
-                ingested=ingested,
-                updated=updated,
-                unchanged=run.unchanged,
-                rejected=run.rejected,
-            )
-        return run
+            return self._finish(attempt, ingested=ingested, updated=updated)
+
+    @staticmethod
+    def staged_count(cursor) -> int:
+        cursor.execute(f"SELECT count(*) FROM {STAGE}")  # noqa: S608
+        return cursor.fetchone()[0]
 
     def _duplicates_drop(self, cursor, lines_read) -> None:
         """The same conversation_id twice in the file: a later row with other values is
@@ -288,30 +399,39 @@ class FastConversations:
                 ]
             )
 
-    def _update(self, cursor, dates: set[date]) -> int:
-        """Conversations already stored whose values change; their old and new dates."""
+    def _update(self, cursor, dates: set[date]) -> tuple[int, int]:
+        """Conversations already stored whose values change (their old and new dates go to
+        `dates`); returns how many changed and how many staged rows are stored already."""
         table = Conversation._meta.db_table
         differs = values_differ("c", "s", postgres=True)
         sets = ", ".join(f"{c} = {value_incoming('t', 'd', c)}" for c in _VALUE_COLUMNS)
-        picked = ", ".join(f"s.{c}" for c in _VALUE_COLUMNS)
+        # The verdict goes with the comment: kept when the file has no comment.
+        sets += ", survey_complaint = COALESCE(d.survey_complaint, t.survey_complaint)"
+        picked = ", ".join(f"s.{c}" for c in [*_VALUE_COLUMNS, "survey_complaint"])
         cursor.execute(
-            f"WITH d AS (SELECT c.id AS target, c.local_date AS old_date, {picked} "  # noqa: S608
+            f"WITH m AS MATERIALIZED (SELECT c.id AS target, c.local_date AS old_date, "  # noqa: S608
+            f"({differs}) AS changed, {picked} "
             f"FROM {STAGE} s JOIN {table} c ON c.operation_id = %s "
-            f"AND c.conversation_id = s.conversation_id WHERE {differs}), "
+            "AND c.conversation_id = s.conversation_id), "
+            "d AS (SELECT * FROM m WHERE changed), "
             f"u AS (UPDATE {table} t SET {sets}, changed_by_run_id = %s FROM d "
             "WHERE t.id = d.target RETURNING d.old_date, t.local_date) "
-            "SELECT old_date, local_date, count(*) FROM u GROUP BY old_date, local_date",
+            "SELECT old_date, local_date, count(*), (SELECT count(*) FROM m) FROM u "
+            "GROUP BY old_date, local_date "
+            "UNION ALL SELECT NULL, NULL, 0, (SELECT count(*) FROM m)",
             [self.operation.pk, self.run.pk],
         )
-        count = 0
-        for old, new, n in cursor.fetchall():
-            dates.update((_as_date(old), _as_date(new)))
-            count += n
-        return count
+        count = matched = 0
+        for old, new, n, found in cursor.fetchall():
+            matched = found
+            if old is not None:
+                dates.update((_as_date(old), _as_date(new)))
+                count += n
+        return count, matched
 
     def _insert(self, cursor, dates: set[date]) -> int:
         table = Conversation._meta.db_table
-        names = ["conversation_id", *_VALUE_COLUMNS]
+        names = ["conversation_id", *_VALUE_COLUMNS, "survey_complaint"]
         picked = ", ".join(
             f"coalesce(s.{c}, '')"
             if c in ("channel", "language", "topic", "survey_comment")

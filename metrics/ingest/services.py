@@ -34,6 +34,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import OperationalError, connection, transaction
@@ -73,6 +74,7 @@ from metrics.ingest.upserts import (
     values_differ,
 )
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.selectors import PROGRESS_SECONDS, progress_key
 
 logger = logging.getLogger(__name__)
 
@@ -279,10 +281,12 @@ def _fast_execute(
     columns: list[str],
     progress: Callable[[IngestionRun], None] | None,
 ) -> IngestionRun:
+    """A CSV conversations file on PostgreSQL: first as a file of new conversations, straight
+    into the conversation table in one transaction; if one of its conversations is stored
+    already (or repeats in the file), that attempt is rolled back and the file goes through
+    the staging table, which upserts."""
     columns_check(columns, kind="conversations")
     _kind_save(run, "conversations")
-    stream = binary_open(raw)
-    stream.readline(pg_csv.HEADER_BYTES)
 
     def staged(total: int, rejected: int) -> None:
         run.total, run.rejected = total, rejected
@@ -290,6 +294,9 @@ def _fast_execute(
         IngestionRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
             total=total, rejected=rejected, progress=run.progress
         )
+        # A direct load is one transaction: other connections see the row's progress only
+        # when it commits, so the progress is published in the cache too.
+        cache.set(progress_key(run.pk), (run.progress, total, rejected), PROGRESS_SECONDS)
         if progress:
             progress(run)
 
@@ -297,12 +304,26 @@ def _fast_execute(
         raw.seek(0)
         return pg_csv.lines_fetch(binary_open(raw), wanted, columns=columns)
 
-    ingester = pg_csv.FastConversations(run, columns=columns)
+    def opened() -> IO[bytes]:
+        raw.seek(0)
+        stream = binary_open(raw)
+        stream.readline(pg_csv.HEADER_BYTES)
+        return stream
+
     try:
-        ingester.stage(stream, attempt=run.attempt, progress=staged)
-        ingester.apply(attempt=run.attempt, lines_read=lines_read)
+        try:
+            direct = pg_csv.FastConversations(run, columns=columns, direct=True)
+            direct.direct(opened(), attempt=run.attempt, progress=staged)
+        except pg_csv.DirectFailed:
+            run.total = run.rejected = 0
+            ingester = pg_csv.FastConversations(run, columns=columns)
+            try:
+                ingester.stage(opened(), attempt=run.attempt, progress=staged)
+                ingester.apply(attempt=run.attempt, lines_read=lines_read)
+            finally:
+                ingester.close()
     finally:
-        ingester.close()
+        cache.delete(progress_key(run.pk))
     operation_changed(run.operation_id)  # cached pages of the operation are drawn again
     if run.stored_name:
         default_storage.delete(run.stored_name)

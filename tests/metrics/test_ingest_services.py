@@ -508,3 +508,45 @@ def test_a_gzip_file_cut_short_is_rejected_whole_and_nothing_is_written(personas
     assert "nothing was ingested" in run.error
     assert not Conversation.objects.exists()
     assert not RejectedRow.objects.exists()
+
+
+@pytest.mark.postgres
+def test_new_conversations_load_directly_and_a_file_overlapping_stored_ones_upserts(
+    personas, monkeypatch
+):
+    """PostgreSQL: a file of new conversations is COPYed straight into the conversation table;
+    one that holds stored conversations is rolled back and upserted through the staging table.
+    Both end as the row-by-row path would."""
+    from metrics.ingest import pg_csv
+
+    monkeypatch.setattr(pg_csv, "BLOCK_ROWS", 500)
+    routes = []
+    for name in ("direct", "stage"):
+        original = getattr(pg_csv.FastConversations, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):
+            routes.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(pg_csv.FastConversations, name, spy)
+    rows = list(conversation_rows(3000, seed=11))
+    first = ingest(personas.operation, rows_to_csv(rows[:2000]))
+    assert (first.report_line, routes) == ("2000 ingested, 0 updated, 0 rejected", ["direct"])
+
+    # The second file: 1,000 new conversations and, in its last block, 1,000 stored ones,
+    # 10 of them changed.
+    changed = [dict(r, csat="1" if r["csat"] != "1" else "5") for r in rows[1000:1010]]
+    second = rows[2000:] + changed + rows[1010:2000]
+    routes.clear()
+    run = ingest(personas.operation, rows_to_csv(second))
+
+    assert run.report_line == "1000 ingested, 10 updated, 0 rejected"
+    assert routes == ["direct", "stage"]
+    stored = Conversation.objects.filter(operation=personas.operation)
+    assert stored.count() == 3000
+    assert stored.filter(created_by_run_id=first.pk).count() == 2000
+    assert stored.filter(changed_by_run_id=run.pk).count() == 1010
+    assert (
+        sum(a.conversations for a in DailyAggregate.objects.filter(operation=personas.operation))
+        == 3000
+    )

@@ -4,6 +4,7 @@ import io
 import time
 
 import pytest
+from django.db import connection
 
 from bench.samples import conversation_rows, rows_to_csv
 from criteria.services import operation_create
@@ -66,6 +67,17 @@ def test_running_the_task_again_changes_nothing(personas, eager):
     assert after == before
 
 
+def _copying_conversations() -> bool:
+    """A worker's connection is inside a transaction that COPYs into the conversation table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+            "AND state IN ('active', 'idle in transaction') "
+            "AND query LIKE 'COPY metrics_conversation %%'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def wait_for(run_id: int, condition, timeout: float = 40.0) -> IngestionRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -120,14 +132,19 @@ def test_killing_the_worker_mid_ingest_and_rerunning_reaches_the_same_end_state(
     run = create(personas.operation, content)
     ingestion_run_enqueue(run=run)
 
-    wait_for(run.pk, lambda r: r.status == "running" and r.total > 0)
+    # The worker loads the file in one transaction (new conversations go straight into the
+    # conversation table): kill it while that transaction is writing.
+    loading_since = time.monotonic()
+    while not _copying_conversations():
+        assert time.monotonic() - loading_since < 40, "the worker never started the load"
+        time.sleep(0.005)
     worker.kill()  # SIGKILL: no chance to clean up
     worker.wait(timeout=10)
     killed = IngestionRun.objects.get(pk=run.pk)
     assert killed.status == "running"
-    assert killed.total > 0
-    # On PostgreSQL the rows are staged first and written in one transaction at the end.
-    assert Conversation.objects.filter(operation=personas.operation).count() < good
+    # Nothing of the killed load is visible: not one conversation, not one quarantined row.
+    assert not Conversation.objects.filter(operation=personas.operation).exists()
+    assert not RejectedRow.objects.filter(run=run).exists()
 
     celery_worker()
     ingestion_run_execute_task.delay(run.pk)
