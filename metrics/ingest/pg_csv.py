@@ -22,6 +22,7 @@ SQL below interpolates only constant table and column names; every value is a bo
 
 import csv
 import json
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date
@@ -68,6 +69,7 @@ from metrics.ingest.upserts import (
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow, SurveyPhrases
 
 BLOCK_ROWS = settings.STOPLINE_INGEST_BLOCK_ROWS
+CHECKS_AHEAD = 1
 HEADER_BYTES = 1024 * 1024
 REJECTS_BATCH = 2000
 STAGE = "ingest_fast_stage"
@@ -156,18 +158,18 @@ class FastConversations:
             cursor.execute(f"DROP TABLE IF EXISTS {DUPLICATES}")
 
     def _blocks(self, stream: IO[bytes]) -> Iterator[tuple[Block | LongLineAt, Future | None]]:
-        """Every block with its check: pyarrow checks the next block in a second thread (it
+        """Every block with its check: pyarrow checks the next blocks in other threads (it
         releases the GIL) while the caller COPYs the block before, so that parsing and
-        PostgreSQL's work overlap."""
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            waiting = None
+        PostgreSQL's work overlap. At most CHECKS_AHEAD blocks wait, which bounds memory."""
+        with ThreadPoolExecutor(max_workers=CHECKS_AHEAD) as pool:
+            waiting: deque[tuple[Block | LongLineAt, Future | None]] = deque()
             for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
                 check = pool.submit(self.checker.check, item) if isinstance(item, Block) else None
-                if waiting is not None:
-                    yield waiting
-                waiting = (item, check)
-            if waiting is not None:
-                yield waiting
+                if len(waiting) == CHECKS_AHEAD:
+                    yield waiting.popleft()
+                waiting.append((item, check))
+            while waiting:
+                yield waiting.popleft()
 
     # Straight into the conversation table
 
