@@ -22,7 +22,7 @@ class Conversation(models.Model):
     reports the same numbers. They are plain integers (no foreign key) to keep bulk loads fast.
     """
 
-    # No database-level foreign key and no index of its own (docs/adr/0009): a per-row
+    # No database-level foreign key and no index of its own (docs/performance.md, Ingest): a per-row
     # foreign-key check cost a bulk load more than COPY itself, and the unique constraint's
     # index starts with operation. Ingestion holds the operation row FOR KEY SHARE while it
     # writes (so it cannot be deleted meanwhile) and Django cascades a deleted operation.
