@@ -353,6 +353,9 @@ STOPLINE_BASELINE_DAYS = env.int("STOPLINE_BASELINE_DAYS", default=28)
 STOPLINE_BASELINE_DAYS_MAX = env.int("STOPLINE_BASELINE_DAYS_MAX", default=56)
 # A webhook receiver has this many seconds to answer a delivery.
 STOPLINE_WEBHOOK_TIMEOUT = env.float("STOPLINE_WEBHOOK_TIMEOUT", default=10.0)
+# Webhooks go to public addresses only (outbox.addresses); allow private ones for receivers
+# inside your own network.
+STOPLINE_WEBHOOK_ALLOW_PRIVATE = env.bool("STOPLINE_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Outbox deliveries (webhooks, e-mail): the first retry after this many seconds, doubling up
 # to the cap, until the give-up age; a try in flight holds its delivery for the lease (longer
 # than the webhook timeout) before another worker may take it over.

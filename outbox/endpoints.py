@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts.errors import StoplineError
 from criteria.models import Operation
 from criteria.services import audit_record
+from outbox.addresses import AddressRefused, url_check
 from outbox.models import Delivery, EventType, WebhookEndpoint
 from outbox.services import delivery_retry_now, endpoint_test_emit
 
@@ -23,6 +24,10 @@ def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise StoplineError("Give an http(s) URL.", fields={"url": "invalid"})
+    try:
+        url_check(url)
+    except AddressRefused as exc:
+        raise StoplineError(str(exc), fields={"url": "private"}) from exc
     return url
 
 

@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.jobs import enqueue_on_commit
+from outbox.addresses import OPENER, AddressRefused, url_check
 from outbox.models import Delivery, Event, WebhookEndpoint
 from outbox.signing import (
     EVENT_ID_HEADER,
@@ -172,10 +173,11 @@ def _post(delivery: Delivery) -> int:
         },
     )
     try:
-        with urllib.request.urlopen(  # noqa: S310
-            request, timeout=settings.STOPLINE_WEBHOOK_TIMEOUT
-        ) as response:
+        url_check(endpoint.url)  # again: the name may resolve elsewhere now
+        with OPENER.open(request, timeout=settings.STOPLINE_WEBHOOK_TIMEOUT) as response:
             return response.status
+    except AddressRefused as exc:
+        raise DeliveryFailed(str(exc)) from exc
     except urllib.error.HTTPError as exc:
         raise DeliveryFailed(f"HTTP {exc.code}", status_code=exc.code) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -22,6 +22,13 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _webhooks_to_local_receivers(settings):
+    """The tests' webhook receivers listen on 127.0.0.1; tests/outbox/test_addresses.py turns
+    the private-address rule back on."""
+    settings.STOPLINE_WEBHOOK_ALLOW_PRIVATE = True
+
+
+@pytest.fixture(autouse=True)
 def _empty_page_cache(settings):
     """Each test starts with an empty cache of its own: the database is rolled back between
     tests, a shared cache would not be (and clearing Redis would flush the broker's queues)."""
@@ -211,6 +218,7 @@ def celery_worker(django_db_setup, media_root, tmp_path):
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        "STOPLINE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receivers listen on 127.0.0.1
         "MEDIA_ROOT": str(media_root),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
