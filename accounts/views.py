@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -43,7 +43,14 @@ def locked_out(request: HttpRequest, credentials: dict | None = None, *args, **k
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }
-    response = render(request, "accounts/locked_out.html", context, status=429)
+    if request.path.startswith("/api/"):  # a wrong password when signing through the API
+        message = (
+            f"Too many wrong passwords: this account is locked for "
+            f"{context['cooloff_minutes']} minutes (an administrator can unlock it)."
+        )
+        response = JsonResponse({"error": {"code": "locked_out", "message": message}}, status=429)
+    else:
+        response = render(request, "accounts/locked_out.html", context, status=429)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
 

@@ -20,6 +20,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.auth import password_reconfirm
 from accounts.errors import PermissionDenied, StoplineError
 from accounts.tokens import TokenAuthentication
 from accounts.views import SESSION_AUTH_AT
@@ -407,6 +408,11 @@ class SignatureListView(CriteriaAPIView):
         serializer = SignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        fresh = fresh_login(request)
+        if not fresh and data.get("password"):
+            # Before the signing transaction, so that a wrong password stays counted.
+            password_reconfirm(request, request.user, data["password"])
+            fresh = True
         signature = version_sign(
             operation=version.operation,
             membership=membership,
@@ -415,7 +421,7 @@ class SignatureListView(CriteriaAPIView):
             meaning=data.get("meaning", ""),
             printed_name=data.get("printed_name", ""),
             department_key=data.get("department"),
-            fresh_login=fresh_login(request),
+            fresh_login=fresh,
             password=data.get("password"),
         )
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)

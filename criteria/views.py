@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.auth import password_reconfirm
 from accounts.csv_export import SafeWriter
 from accounts.errors import PermissionDenied, StoplineError
 from accounts.http import HtmxHttpRequest
@@ -258,7 +259,12 @@ def version_propose(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def version_sign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     operation, membership = operation_get_for_user(request.user, slug)
+    fresh = _fresh_login(request)
+    password = request.POST.get("password") or None
     try:
+        if not fresh and password:
+            password_reconfirm(request, request.user, password)  # counted by django-axes
+            fresh = True
         signature = services.version_sign(
             operation=operation,
             membership=membership,
@@ -267,8 +273,8 @@ def version_sign(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             meaning=request.POST.get("meaning", ""),
             printed_name=request.POST.get("printed_name", ""),
             department_key=request.POST.get("department") or None,
-            fresh_login=_fresh_login(request),
-            password=request.POST.get("password") or None,
+            fresh_login=fresh,
+            password=password,
         )
     except StoplineError as exc:
         return _error_page(request, exc, _board_url(slug))

@@ -148,3 +148,44 @@ def test_guessing_ofrep_keys_is_throttled_per_address(client, personas, settings
     response = post(client, BULK, token=key, REMOTE_ADDR="10.2.0.1")
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     assert post(client, BULK, token=key, REMOTE_ADDR="10.2.0.2").status_code == 200
+
+
+def test_wrong_passwords_when_signing_through_the_api_count_towards_the_lockout(
+    client, personas, settings
+):
+    from tests.criteria.test_api import API, propose, sign_body, token_client
+
+    settings.AXES_FAILURE_LIMIT = 5
+    version = propose(personas)
+    api = token_client(personas.legal_lead)
+    url = f"{API}/eu-chat/versions/1/signatures/"
+    for _ in range(4):
+        response = api.post(url, {**sign_body(version), "password": "guess"}, format="json")
+        assert response.status_code == 403
+        assert response.json()["error"]["fields"] == {"password": "incorrect"}
+    response = api.post(url, {**sign_body(version), "password": "guess"}, format="json")
+    assert response.status_code == 429  # the fifth wrong one locks
+    assert AccessAttempt.objects.get(username="legal_lead").failures_since_start == 5
+
+    # Locked now, even with the right password; and the login page agrees.
+    response = api.post(url, {**sign_body(version), "password": PASSWORD}, format="json")
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "locked_out"
+    assert "locked for 30 minutes" in response.json()["error"]["message"]
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    assert not version.signatures.exists()
+    assert attempt(client, "legal_lead", PASSWORD).status_code == 429
+
+
+def test_the_right_password_signs_through_the_api_and_is_not_counted(personas, settings):
+    from tests.criteria.test_api import API, propose, sign_body, token_client
+
+    version = propose(personas)
+    api = token_client(personas.legal_lead)
+    response = api.post(
+        f"{API}/eu-chat/versions/1/signatures/",
+        {**sign_body(version), "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert not AccessAttempt.objects.filter(username="legal_lead").exists()
