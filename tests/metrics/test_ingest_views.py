@@ -147,6 +147,30 @@ def test_a_run_in_progress_polls_and_the_fragment_is_served_to_htmx(client, pers
     assert 'hx-trigger="every 1s"' not in fragment
 
 
+def test_a_load_in_one_transaction_shows_its_progress_from_the_cache(client, personas):
+    """A direct load writes its run row only when it commits; the worker publishes the
+    progress in the cache and the polled fragment shows it."""
+    from django.core.cache import cache
+
+    from metrics.selectors import progress_key
+
+    run = ingestion_run_create(
+        operation=personas.operation, file=io.BytesIO(GOOD_AND_BAD.encode()), file_name="q.csv"
+    )
+    IngestionRun.objects.filter(pk=run.pk).update(status="running")
+    cache.set(progress_key(run.pk), (0.42, 420_000, 17), 60)
+    login(client, personas.viewer)
+    url = reverse("metrics:run_detail", args=["eu-chat", run.pk])
+
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "420000 rows read, 17 rejected so far." in fragment
+    assert 'value="42"' in fragment
+
+    cache.delete(progress_key(run.pk))  # what the worker does when the load ends
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "0 rows read, 0 rejected so far." in fragment
+
+
 def test_rejected_rows_are_paginated_and_downloadable_as_csv(client, personas):
     rows = [
         {"conversation_id": f"r{i}", "started_at": "?", "complexity": "simple", "escalated": "y"}
