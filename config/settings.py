@@ -372,7 +372,7 @@ STOPLINE_OFREP_STREAM_SECONDS = env.float("STOPLINE_OFREP_STREAM_SECONDS", defau
 STOPLINE_OFREP_STREAM_POLL_SECONDS = env.float("STOPLINE_OFREP_STREAM_POLL_SECONDS", default=1.0)
 STOPLINE_MAX_UPLOAD_BYTES = env.int("STOPLINE_MAX_UPLOAD_BYTES", default=200 * 1000 * 1000)
 # Rows per block on the PostgreSQL ingest fast path (one staging commit and progress step each).
-STOPLINE_INGEST_BLOCK_ROWS = env.int("STOPLINE_INGEST_BLOCK_ROWS", default=50_000)
+STOPLINE_INGEST_BLOCK_ROWS = env.int("STOPLINE_INGEST_BLOCK_ROWS", default=25_000)
 
 LOGGING = {
     "version": 1,

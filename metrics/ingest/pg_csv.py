@@ -277,7 +277,7 @@ class FastConversations:
             copy_text = checked.copy_text
             self.passed += checked.passed
             self.dates |= checked.dates
-            if checked.ids is not None:
+            if checked.ids is not None and self.checker.direct is None:
                 self.ids.append(checked.ids)
         cleaned: list[tuple[int, list]] = []
         python_ids = []
@@ -299,7 +299,7 @@ class FastConversations:
             cleaned.append((line, values))
             python_ids.append(row["conversation_id"])
             self.dates.add(_as_date(row["local_date"]))
-        if python_ids:
+        if python_ids and self.checker.direct is None:
             self.ids.append(pa.chunked_array([pa.array(python_ids, pa.string())]))
         self._rejects_save(rejects)
         return copy_text, cleaned
