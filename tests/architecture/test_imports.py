@@ -29,6 +29,7 @@ LAYERS = [
     # The outbox's core sits under criteria, which emits `criteria.agreed` through it.
     ("outbox.models", 1.5),
     ("outbox.signing", 1.5),
+    ("outbox.addresses", 1.5),
     ("outbox.services", 1.5),
     ("outbox.tasks", 1.5),
     ("outbox.apps", 1.5),
