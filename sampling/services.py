@@ -51,6 +51,7 @@ from sampling.models import (
     Rubric,
     RubricScore,
     SamplingDraw,
+    SamplingSettings,
     Transcript,
     TranscriptReadLog,
 )
@@ -323,27 +324,77 @@ def _locked(queryset, *, skip_locked: bool = False):
     return queryset.select_for_update(skip_locked=skip, of=of)
 
 
+def _own_open(operation: Operation, reviewer: AbstractBaseUser, now: datetime):
+    """The reviewer's open items, a live reservation first: asking again gives the same one."""
+    return (
+        ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer)
+        .filter(
+            Q(status=ReviewItem.Status.RESERVED, reserved_until__gte=now)
+            | Q(status=ReviewItem.Status.PENDING)
+        )
+        .order_by("-status", "due", "id")
+    )
+
+
+def _claim_one_statement(
+    operation: Operation, reviewer: AbstractBaseUser, now: datetime
+) -> ReviewItem | None:
+    """PostgreSQL: find and reserve the item in one statement, one round trip, no BEGIN/COMMIT.
+
+    ``UPDATE ... WHERE id = (own item UNION ALL first free pool item LIMIT 1) RETURNING``: the
+    pool's branch (FOR UPDATE SKIP LOCKED) only runs when the reviewer holds no open item, and
+    the reservation's length is read from the operation's settings in the same statement. The
+    branches are the querysets of the step-by-step path, compiled, so the rules stay in one
+    place.
+    """
+    own_sql, own_params = _first_id_locked(_own_open(operation, reviewer, now), skip_locked=False)
+    pool_sql, pool_params = _first_id_locked(_pool(operation, reviewer, now), skip_locked=True)
+    fields = ReviewItem._meta.concrete_fields
+    default_minutes = SamplingSettings._meta.get_field("reservation_minutes").default
+    sql = (
+        f"UPDATE {ReviewItem._meta.db_table} SET assigned_to_id = %s, status = %s, "  # noqa: S608
+        "reserved_until = %s + make_interval(mins => COALESCE(("
+        f"SELECT reservation_minutes FROM {SamplingSettings._meta.db_table} "
+        "WHERE operation_id = %s), %s)) "
+        f"WHERE id = (SELECT id FROM ({own_sql}) AS own "
+        f"UNION ALL SELECT id FROM ({pool_sql}) AS pool LIMIT 1) "
+        f"RETURNING {', '.join(f.column for f in fields)}"
+    )
+    params = [reviewer.pk, ReviewItem.Status.RESERVED, now, operation.pk, default_minutes]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *own_params, *pool_params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return ReviewItem.from_db(connection.alias, [f.attname for f in fields], row)
+
+
+def _first_id_locked(queryset, *, skip_locked: bool) -> tuple[str, tuple]:
+    """SELECT of the first item id a queryset finds, locking that item row (not the joined
+    draw). The locking clause is added here: Django compiles FOR UPDATE only inside a
+    transaction, and a single statement needs none."""
+    sql, params = queryset.values("id")[:1].query.sql_with_params()
+    table = connection.ops.quote_name(ReviewItem._meta.db_table)
+    lock = connection.ops.for_update_sql(skip_locked=skip_locked, of=(table,))
+    return f"{sql} {lock}", params
+
+
 def review_item_next(
     *, operation: Operation, reviewer: AbstractBaseUser, now: datetime | None = None
 ) -> ReviewItem | None:
     """The reviewer's current item, or the next one reserved for them; None when none is left.
 
     Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so reviewers asking
-    at the same moment each get a different item without waiting for one another.
+    at the same moment each get a different item without waiting for one another; there the
+    whole claim is one UPDATE statement (``_claim_one_statement``). SQLite, which has neither
+    row locks nor SKIP LOCKED (its writes are serialized), takes the same rules step by step.
     """
     now = now or timezone.now()
+    if connection.features.has_select_for_update_skip_locked:
+        return _claim_one_statement(operation, reviewer, now)
     minutes = settings_for(operation).reservation_minutes
     with transaction.atomic():
-        own = (
-            _locked(ReviewItem.objects.all())
-            .filter(draw__operation=operation, assigned_to=reviewer)
-            .filter(
-                Q(status=ReviewItem.Status.RESERVED, reserved_until__gte=now)
-                | Q(status=ReviewItem.Status.PENDING)
-            )
-            .order_by("-status", "due", "id")  # a live reservation first
-            .first()
-        )
+        own = _locked(_own_open(operation, reviewer, now)).first()
         if own is None:
             own = _locked(_pool(operation, reviewer, now), skip_locked=True).first()
         if own is None:
