@@ -336,47 +336,66 @@ def _own_open(operation: Operation, reviewer: AbstractBaseUser, now: datetime):
     )
 
 
+# The claim on PostgreSQL, one statement: the reviewer's open item (a live reservation first)
+# if they hold one, else the pool's first free item in hand-out order, skipping rows another
+# reviewer is claiming. The pool's branch only runs when the first finds nothing (Append
+# under LIMIT stops at the first row); it walks review_item_pool_by_due and checks blind
+# double review (never both reviews of a conversation to one person) for the items walked.
+# The same rules as _own_open and _pool, written out so that a claim costs no ORM compiling;
+# tests/sampling/test_queue_claim.py runs both paths against the same expectations.
+_CLAIM_SQL = """
+UPDATE sampling_reviewitem
+SET assigned_to_id = %(reviewer)s, status = 'reserved',
+    reserved_until = %(now)s + make_interval(mins => COALESCE(
+        (SELECT reservation_minutes FROM sampling_samplingsettings
+         WHERE operation_id = %(operation)s), %(minutes)s))
+WHERE id = (
+    SELECT id FROM (
+        SELECT i.id FROM sampling_reviewitem i
+        JOIN sampling_samplingdraw d ON d.id = i.draw_id
+        WHERE d.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
+          AND (i.status = 'pending' OR (i.status = 'reserved' AND i.reserved_until >= %(now)s))
+        ORDER BY i.status DESC, i.due, i.id
+        LIMIT 1 FOR UPDATE OF i
+    ) AS own
+    UNION ALL
+    SELECT id FROM (
+        SELECT i.id FROM sampling_reviewitem i
+        JOIN sampling_samplingdraw d ON d.id = i.draw_id
+        WHERE d.operation_id = %(operation)s
+          AND ((i.status = 'pending' AND i.assigned_to_id IS NULL)
+               OR (i.status = 'reserved' AND i.reserved_until < %(now)s))
+          AND NOT EXISTS (
+              SELECT 1 FROM sampling_reviewitem mine
+              WHERE mine.conversation_id = i.conversation_id
+                AND mine.assigned_to_id = %(reviewer)s)
+        ORDER BY i.due, i.is_double, i.id
+        LIMIT 1 FOR UPDATE OF i SKIP LOCKED
+    ) AS pool
+    LIMIT 1)
+RETURNING {columns}
+"""
+
+
 def _claim_one_statement(
     operation: Operation, reviewer: AbstractBaseUser, now: datetime
 ) -> ReviewItem | None:
-    """PostgreSQL: find and reserve the item in one statement, one round trip, no BEGIN/COMMIT.
-
-    ``UPDATE ... WHERE id = (own item UNION ALL first free pool item LIMIT 1) RETURNING``: the
-    pool's branch (FOR UPDATE SKIP LOCKED) only runs when the reviewer holds no open item, and
-    the reservation's length is read from the operation's settings in the same statement. The
-    branches are the querysets of the step-by-step path, compiled, so the rules stay in one
-    place.
-    """
-    own_sql, own_params = _first_id_locked(_own_open(operation, reviewer, now), skip_locked=False)
-    pool_sql, pool_params = _first_id_locked(_pool(operation, reviewer, now), skip_locked=True)
+    """PostgreSQL: find and reserve the item in one UPDATE ... RETURNING: one round trip, in
+    autocommit (no BEGIN/COMMIT), the reservation's length read in the same statement."""
     fields = ReviewItem._meta.concrete_fields
-    default_minutes = SamplingSettings._meta.get_field("reservation_minutes").default
-    sql = (
-        f"UPDATE {ReviewItem._meta.db_table} SET assigned_to_id = %s, status = %s, "  # noqa: S608
-        "reserved_until = %s + make_interval(mins => COALESCE(("
-        f"SELECT reservation_minutes FROM {SamplingSettings._meta.db_table} "
-        "WHERE operation_id = %s), %s)) "
-        f"WHERE id = (SELECT id FROM ({own_sql}) AS own "
-        f"UNION ALL SELECT id FROM ({pool_sql}) AS pool LIMIT 1) "
-        f"RETURNING {', '.join(f.column for f in fields)}"
-    )
-    params = [reviewer.pk, ReviewItem.Status.RESERVED, now, operation.pk, default_minutes]
+    sql = _CLAIM_SQL.format(columns=", ".join(f.column for f in fields))
+    params = {
+        "reviewer": reviewer.pk,
+        "operation": operation.pk,
+        "now": now,
+        "minutes": SamplingSettings._meta.get_field("reservation_minutes").default,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *own_params, *pool_params])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
     return ReviewItem.from_db(connection.alias, [f.attname for f in fields], row)
-
-
-def _first_id_locked(queryset, *, skip_locked: bool) -> tuple[str, tuple]:
-    """SELECT of the first item id a queryset finds, locking that item row (not the joined
-    draw). The locking clause is added here: Django compiles FOR UPDATE only inside a
-    transaction, and a single statement needs none."""
-    sql, params = queryset.values("id")[:1].query.sql_with_params()
-    table = connection.ops.quote_name(ReviewItem._meta.db_table)
-    lock = connection.ops.for_update_sql(skip_locked=skip_locked, of=(table,))
-    return f"{sql} {lock}", params
 
 
 def review_item_next(
