@@ -31,6 +31,7 @@ from sampling.selectors import (
     calibration_cases_for,
     progress_for_reviewer,
     queue_for_reviewer,
+    queue_page_for_reviewer,
     weekly_scores_for,
 )
 from sampling.services import (
@@ -60,18 +61,30 @@ def _item_url(item: ReviewItem, slug: str) -> str:
 @require_GET
 def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     operation, _ = operation_get_for_reviewer(request.user, slug)
+    progress = progress_for_reviewer(operation, request.user)
+    if request.htmx:
+        return render(
+            request,
+            "sampling/partials/_progress.html",
+            {"operation": operation, "progress": progress},
+        )
+    # Open items first, then the done ones, 50 a page: a year of reviewing stays one page.
+    paginator = Paginator(queue_page_for_reviewer(operation, request.user), QUEUE_PER_PAGE)
+    paginator.count = progress.assigned  # counted with the progress already
     context = {
         "operation": operation,
-        "progress": progress_for_reviewer(operation, request.user),
-        # Open items first, then the done ones, 50 a page: a year of reviewing stays one page.
-        "page": Paginator(queue_for_reviewer(operation, request.user), QUEUE_PER_PAGE).get_page(
-            request.GET.get("page")
-        ),
+        "progress": progress,
+        "page": paginator.get_page(request.GET.get("page")),
+        # /sampling/<slug>/items/<id>/ for every row without reversing a URL per row.
+        "item_prefix": _item_url_prefix(slug),
         "today": timezone.localdate(),
     }
-    if request.htmx:
-        return render(request, "sampling/partials/_progress.html", context)
     return render(request, "sampling/queue.html", context)
+
+
+def _item_url_prefix(slug: str) -> str:
+    url = reverse("sampling:item", args=[slug, 1])
+    return url[: url.rindex("/1/") + 1]
 
 
 @login_required
