@@ -1,5 +1,6 @@
 """Reads of the sampling app: the reviewer's queue, progress, agreement per rubric item."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,14 +49,32 @@ def queue_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> Quer
     )
 
 
-def queue_page_for_reviewer(
-    operation: Operation, reviewer: AbstractBaseUser
-) -> QuerySet[ReviewItem]:
-    """The queue page's rows: only the columns it shows (not the draw's strata, a JSON
-    document decoded for every row otherwise)."""
-    return queue_for_reviewer(operation, reviewer).only(
-        "id", "is_double", "stratum", "status", "skip_reason", "due", "done_at", "draw__week"
+def queue_page_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> QuerySet:
+    """The queue page's rows as plain values, only the columns it shows: no model instances,
+    no conversation or draw strata decoded (a page of 50 rows is drawn on every view)."""
+    return queue_for_reviewer(operation, reviewer).values(
+        "id", "is_double", "stratum", "status", "skip_reason", "due", "draw__week"
     )
+
+
+def queue_rows(values: Iterable[dict], today: date) -> list[dict]:
+    """What the queue page shows of each row, worked out once here rather than by the
+    template: the status label, the due date as text and whether it is past the SLA."""
+    labels = dict(ReviewItem.Status.choices)
+    open_statuses = {ReviewItem.Status.PENDING, ReviewItem.Status.RESERVED}
+    return [
+        {
+            "id": v["id"],
+            "is_double": v["is_double"],
+            "week": v["draw__week"],
+            "stratum": v["stratum"],
+            "status": labels.get(v["status"], v["status"]),
+            "skip_reason": v["skip_reason"],
+            "due": v["due"].isoformat(),
+            "overdue": v["status"] in open_statuses and v["due"] < today,
+        }
+        for v in values
+    ]
 
 
 # The reviewer's counts and the pool's, in one query (the queue page reads it on every view,

@@ -32,6 +32,7 @@ from sampling.selectors import (
     progress_for_reviewer,
     queue_for_reviewer,
     queue_page_for_reviewer,
+    queue_rows,
     weekly_scores_for,
 )
 from sampling.services import (
@@ -71,13 +72,14 @@ def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     # Open items first, then the done ones, 50 a page: a year of reviewing stays one page.
     paginator = Paginator(queue_page_for_reviewer(operation, request.user), QUEUE_PER_PAGE)
     paginator.count = progress.assigned  # counted with the progress already
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "operation": operation,
         "progress": progress,
-        "page": paginator.get_page(request.GET.get("page")),
+        "page": page,
+        "rows": queue_rows(page.object_list, timezone.localdate()),
         # /sampling/<slug>/items/<id>/ for every row without reversing a URL per row.
         "item_prefix": _item_url_prefix(slug),
-        "today": timezone.localdate(),
     }
     return render(request, "sampling/queue.html", context)
 
