@@ -5,10 +5,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +23,7 @@ from accounts.errors import PermissionDenied, StoplineError
 from accounts.http import HtmxHttpRequest
 from accounts.views import SESSION_AUTH_AT
 from config.freshness import operation_version
+from config.page_cache import page_cache_get, page_cache_set
 from criteria import selectors, services
 from criteria.access import operation_get_for_user, operations_for_user, version_get_for_user
 from criteria.models import Comment, IndicatorKey, TriggerRule
@@ -144,7 +143,7 @@ def _board_data(operation) -> tuple[selectors.Board, dict[str, SafeString]]:
     forms, the resolve buttons, CSRF tokens) is never in it: _board_render draws that."""
     # The day too: the readiness line says "live" from the go-live date on.
     key = f"board-page:{operation.pk}:{operation_version(operation.pk)}:{timezone.localdate()}"
-    cached = cache.get(key)
+    cached = page_cache_get(key)
     if cached is None:
         data = selectors.board_get(operation)
         html = {
@@ -156,7 +155,7 @@ def _board_data(operation) -> tuple[selectors.Board, dict[str, SafeString]]:
                 {"operation": operation, "row": row, "ticks": TICKS},
             )
         cached = (data, html)
-        cache.set(key, cached, settings.STOPLINE_PAGE_CACHE_SECONDS)
+        page_cache_set(key, cached)
     data, html = cached
     return data, {k: mark_safe(v) for k, v in html.items()}  # noqa: S308 - our templates' output
 
