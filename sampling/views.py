@@ -31,8 +31,7 @@ from sampling.selectors import (
     calibration_cases_for,
     progress_for_reviewer,
     queue_for_reviewer,
-    queue_page_for_reviewer,
-    queue_rows,
+    queue_page_rows,
     weekly_scores_for,
 )
 from sampling.services import (
@@ -70,14 +69,19 @@ def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             {"operation": operation, "progress": progress},
         )
     # Open items first, then the done ones, 50 a page: a year of reviewing stays one page.
-    paginator = Paginator(queue_page_for_reviewer(operation, request.user), QUEUE_PER_PAGE)
-    paginator.count = progress.assigned  # counted with the progress already
-    page = paginator.get_page(request.GET.get("page"))
+    # The progress counted the reviewer's items already: the paginator pages that count.
+    page = Paginator(range(progress.assigned), QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "operation": operation,
         "progress": progress,
         "page": page,
-        "rows": queue_rows(page.object_list, timezone.localdate()),
+        "rows": queue_page_rows(
+            operation,
+            request.user,
+            offset=max(page.start_index() - 1, 0),
+            limit=QUEUE_PER_PAGE,
+            today=timezone.localdate(),
+        ),
         # /sampling/<slug>/items/<id>/ for every row without reversing a URL per row.
         "item_prefix": _item_url_prefix(slug),
     }
