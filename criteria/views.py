@@ -5,16 +5,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import password_reconfirm
@@ -23,6 +23,7 @@ from accounts.errors import PermissionDenied, StoplineError
 from accounts.http import HtmxHttpRequest
 from accounts.views import SESSION_AUTH_AT
 from config.freshness import operation_version
+from config.page_cache import page_cache_get, page_cache_set
 from criteria import selectors, services
 from criteria.access import operation_get_for_user, operations_for_user, version_get_for_user
 from criteria.models import Comment, IndicatorKey, TriggerRule
@@ -131,20 +132,36 @@ def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def _board_data(operation) -> selectors.Board:
-    """The board's positions, comments, draft and signatures: the same for every reader, read
-    once per operation data version (every criteria write bumps it through audit_record)."""
+TICKS = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+
+
+def _board_data(operation) -> tuple[selectors.Board, dict[str, SafeString]]:
+    """The board's positions, comments, draft and signatures, and the HTML that is the same
+    for every reader (the sign-off card; each indicator's number line, table and backtest),
+    read and drawn once per operation data version (every criteria write bumps it through
+    audit_record) and day, then served from the cache. What depends on the reader (their
+    forms, the resolve buttons, CSRF tokens) is never in it: _board_render draws that."""
     # The day too: the readiness line says "live" from the go-live date on.
-    key = f"board:{operation.pk}:{operation_version(operation.pk)}:{timezone.localdate()}"
-    data = cache.get(key)
-    if data is None:
+    key = f"board-page:{operation.pk}:{operation_version(operation.pk)}:{timezone.localdate()}"
+    cached = page_cache_get(key)
+    if cached is None:
         data = selectors.board_get(operation)
-        cache.set(key, data, settings.STOPLINE_PAGE_CACHE_SECONDS)
-    return data
+        html = {
+            "signoff": render_to_string("criteria/partials/_signoff_body.html", {"board": data})
+        }
+        for row in data.rows:
+            html[row.key] = render_to_string(
+                "criteria/partials/_indicator_chart.html",
+                {"operation": operation, "row": row, "ticks": TICKS},
+            )
+        cached = (data, html)
+        page_cache_set(key, cached)
+    data, html = cached
+    return data, {k: mark_safe(v) for k, v in html.items()}  # noqa: S308 - our templates' output
 
 
 def _board_render(request: HtmxHttpRequest, operation, membership, projector: bool) -> HttpResponse:
-    data = _board_data(operation)
+    data, fragments = _board_data(operation)
     my_position = {
         p.key: p
         for row in data.rows
@@ -155,12 +172,12 @@ def _board_render(request: HtmxHttpRequest, operation, membership, projector: bo
         "operation": operation,
         "membership": membership,
         "board": data,
+        "fragments": fragments,
         "my_position": my_position,
         "rules": TriggerRule.choices,
         "departments": operation.organization.departments.all(),
         "fresh_login": _fresh_login(request),
         "projector": projector,
-        "ticks": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
     }
     if request.htmx:
         return render(request, "criteria/partials/_board_live.html", context)

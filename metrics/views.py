@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -19,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.errors import StoplineError
 from accounts.http import HtmxHttpRequest
 from config.freshness import operation_version
+from config.page_cache import page_cache_get, page_cache_set
 from criteria.access import operation_get_for_user
 from metrics.access import (
     alert_get_for_user,
@@ -179,7 +179,7 @@ def _alert_tables(operation, page_number: str | None) -> SafeString:
     page (what people open) is drawn once per operation data version (config/freshness.py);
     older pages are read when asked for."""
     key = f"alerts:{operation.pk}:{operation_version(operation.pk)}" if not page_number else None
-    html = cache.get(key) if key else None
+    html = page_cache_get(key) if key else None
     if html is None:
         page = Paginator(alerts_history(operation), ALERTS_PER_PAGE).get_page(page_number)
         context = {
@@ -189,7 +189,7 @@ def _alert_tables(operation, page_number: str | None) -> SafeString:
         }
         html = str(render_to_string("metrics/partials/_alert_tables.html", context))
         if key:
-            cache.set(key, html, settings.STOPLINE_PAGE_CACHE_SECONDS)
+            page_cache_set(key, html)
     return mark_safe(html)  # noqa: S308 - our own template's output, escaped when rendered
 
 

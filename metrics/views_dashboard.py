@@ -2,9 +2,7 @@
 
 from datetime import date
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -13,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from config.freshness import operation_version
+from config.page_cache import page_cache_get, page_cache_set
 from criteria.access import operation_get_for_user
 from criteria.models import Operation
 from metrics.ingest.review_scores import reviewer_recommendation_latest
@@ -35,7 +34,7 @@ def dashboard_body(operation: Operation, days: int) -> SafeString:
     checks access before). A year of charts costs ~100 ms to draw; a cache hit ~1 ms."""
     today = operation_today(operation)
     key = f"dashboard:{operation.pk}:{operation_version(operation.pk)}:{today}:{days}"
-    body = cache.get(key)
+    body = page_cache_get(key)
     if body is None:
         context = {
             "operation": operation,
@@ -45,7 +44,7 @@ def dashboard_body(operation: Operation, days: int) -> SafeString:
             "recommendation": reviewer_recommendation_latest(operation),
         }
         body = str(render_to_string("metrics/partials/_dashboard_body.html", context))
-        cache.set(key, body, settings.STOPLINE_PAGE_CACHE_SECONDS)
+        page_cache_set(key, body)
     return mark_safe(body)  # noqa: S308 - our own template's output, escaped when rendered
 
 

@@ -51,6 +51,7 @@ from sampling.models import (
     Rubric,
     RubricScore,
     SamplingDraw,
+    SamplingSettings,
     Transcript,
     TranscriptReadLog,
 )
@@ -323,27 +324,96 @@ def _locked(queryset, *, skip_locked: bool = False):
     return queryset.select_for_update(skip_locked=skip, of=of)
 
 
+def _own_open(operation: Operation, reviewer: AbstractBaseUser, now: datetime):
+    """The reviewer's open items, a live reservation first: asking again gives the same one."""
+    return (
+        ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer)
+        .filter(
+            Q(status=ReviewItem.Status.RESERVED, reserved_until__gte=now)
+            | Q(status=ReviewItem.Status.PENDING)
+        )
+        .order_by("-status", "due", "id")
+    )
+
+
+# The claim on PostgreSQL, one statement: the reviewer's open item (a live reservation first)
+# if they hold one, else the pool's first free item in hand-out order, skipping rows another
+# reviewer is claiming. The pool's branch only runs when the first finds nothing (Append
+# under LIMIT stops at the first row); it walks review_item_pool_by_due and checks blind
+# double review (never both reviews of a conversation to one person) for the items walked.
+# The same rules as _own_open and _pool, written out so that a claim costs no ORM compiling;
+# tests/sampling/test_queue_claim.py runs both paths against the same expectations.
+_CLAIM_SQL = """
+UPDATE sampling_reviewitem
+SET assigned_to_id = %(reviewer)s, status = 'reserved',
+    reserved_until = %(now)s + make_interval(mins => COALESCE(
+        (SELECT reservation_minutes FROM sampling_samplingsettings
+         WHERE operation_id = %(operation)s), %(minutes)s))
+WHERE id = (
+    SELECT id FROM (
+        SELECT i.id FROM sampling_reviewitem i
+        JOIN sampling_samplingdraw d ON d.id = i.draw_id
+        WHERE d.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
+          AND (i.status = 'pending' OR (i.status = 'reserved' AND i.reserved_until >= %(now)s))
+        ORDER BY i.status DESC, i.due, i.id
+        LIMIT 1 FOR UPDATE OF i
+    ) AS own
+    UNION ALL
+    SELECT id FROM (
+        SELECT i.id FROM sampling_reviewitem i
+        JOIN sampling_samplingdraw d ON d.id = i.draw_id
+        WHERE d.operation_id = %(operation)s
+          AND ((i.status = 'pending' AND i.assigned_to_id IS NULL)
+               OR (i.status = 'reserved' AND i.reserved_until < %(now)s))
+          AND NOT EXISTS (
+              SELECT 1 FROM sampling_reviewitem mine
+              WHERE mine.conversation_id = i.conversation_id
+                AND mine.assigned_to_id = %(reviewer)s)
+        ORDER BY i.due, i.is_double, i.id
+        LIMIT 1 FOR UPDATE OF i SKIP LOCKED
+    ) AS pool
+    LIMIT 1)
+RETURNING {columns}
+"""
+
+
+def _claim_one_statement(
+    operation: Operation, reviewer: AbstractBaseUser, now: datetime
+) -> ReviewItem | None:
+    """PostgreSQL: find and reserve the item in one UPDATE ... RETURNING: one round trip, in
+    autocommit (no BEGIN/COMMIT), the reservation's length read in the same statement."""
+    fields = ReviewItem._meta.concrete_fields
+    sql = _CLAIM_SQL.format(columns=", ".join(f.column for f in fields))
+    params = {
+        "reviewer": reviewer.pk,
+        "operation": operation.pk,
+        "now": now,
+        "minutes": SamplingSettings._meta.get_field("reservation_minutes").default,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return ReviewItem.from_db(connection.alias, [f.attname for f in fields], row)
+
+
 def review_item_next(
     *, operation: Operation, reviewer: AbstractBaseUser, now: datetime | None = None
 ) -> ReviewItem | None:
     """The reviewer's current item, or the next one reserved for them; None when none is left.
 
     Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so reviewers asking
-    at the same moment each get a different item without waiting for one another.
+    at the same moment each get a different item without waiting for one another; there the
+    whole claim is one UPDATE statement (``_claim_one_statement``). SQLite, which has neither
+    row locks nor SKIP LOCKED (its writes are serialized), takes the same rules step by step.
     """
     now = now or timezone.now()
+    if connection.features.has_select_for_update_skip_locked:
+        return _claim_one_statement(operation, reviewer, now)
     minutes = settings_for(operation).reservation_minutes
     with transaction.atomic():
-        own = (
-            _locked(ReviewItem.objects.all())
-            .filter(draw__operation=operation, assigned_to=reviewer)
-            .filter(
-                Q(status=ReviewItem.Status.RESERVED, reserved_until__gte=now)
-                | Q(status=ReviewItem.Status.PENDING)
-            )
-            .order_by("-status", "due", "id")  # a live reservation first
-            .first()
-        )
+        own = _locked(_own_open(operation, reviewer, now)).first()
         if own is None:
             own = _locked(_pool(operation, reviewer, now), skip_locked=True).first()
         if own is None:

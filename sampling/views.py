@@ -31,6 +31,7 @@ from sampling.selectors import (
     calibration_cases_for,
     progress_for_reviewer,
     queue_for_reviewer,
+    queue_page_rows,
     weekly_scores_for,
 )
 from sampling.services import (
@@ -60,18 +61,36 @@ def _item_url(item: ReviewItem, slug: str) -> str:
 @require_GET
 def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     operation, _ = operation_get_for_reviewer(request.user, slug)
+    progress = progress_for_reviewer(operation, request.user)
+    if request.htmx:
+        return render(
+            request,
+            "sampling/partials/_progress.html",
+            {"operation": operation, "progress": progress},
+        )
+    # Open items first, then the done ones, 50 a page: a year of reviewing stays one page.
+    # The progress counted the reviewer's items already: the paginator pages that count.
+    page = Paginator(range(progress.assigned), QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "operation": operation,
-        "progress": progress_for_reviewer(operation, request.user),
-        # Open items first, then the done ones, 50 a page: a year of reviewing stays one page.
-        "page": Paginator(queue_for_reviewer(operation, request.user), QUEUE_PER_PAGE).get_page(
-            request.GET.get("page")
+        "progress": progress,
+        "page": page,
+        "rows": queue_page_rows(
+            operation,
+            request.user,
+            offset=max(page.start_index() - 1, 0),
+            limit=QUEUE_PER_PAGE,
+            today=timezone.localdate(),
         ),
-        "today": timezone.localdate(),
+        # /sampling/<slug>/items/<id>/ for every row without reversing a URL per row.
+        "item_prefix": _item_url_prefix(slug),
     }
-    if request.htmx:
-        return render(request, "sampling/partials/_progress.html", context)
     return render(request, "sampling/queue.html", context)
+
+
+def _item_url_prefix(slug: str) -> str:
+    url = reverse("sampling:item", args=[slug, 1])
+    return url[: url.rindex("/1/") + 1]
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.core.cache import cache
 
 from accounts.models import Membership, Organization
 from accounts.services import organization_ensure
+from config.page_cache import page_cache_clear_local
 from criteria.models import Operation
 from criteria.services import operation_create
 
@@ -36,6 +37,7 @@ def _empty_page_cache(settings):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
     }
     cache.clear()
+    page_cache_clear_local()
 
 
 def api_token(user: User, *, name: str = "test", days: int = 30) -> str:

@@ -22,6 +22,7 @@ PACKAGES = ("accounts", "config", "criteria", "guardrails", "metrics", "outbox",
 LAYERS = [
     ("config.jobs", 0),
     ("config.freshness", 0),
+    ("config.page_cache", 0),
     ("config.celery", 0),
     ("config.logging", 0),
     ("config.settings", 0),

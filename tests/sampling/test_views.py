@@ -1,6 +1,7 @@
 """The reviewer queue pages: who sees what, scoring, skipping, agreement, recommendations."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -297,3 +298,26 @@ def test_the_pool_is_counted_up_to_a_bound():
     assert progress(37).available_text == "37"
     assert progress(AVAILABLE_COUNTED).available_text == "1000"
     assert progress(AVAILABLE_COUNTED + 1).available_text == "1,000+"
+
+
+def test_the_queue_page_counts_my_items_and_the_pool(
+    client, personas, draw, monkeypatch, django_assert_max_num_queries
+):
+    from sampling.services import review_items_assign
+
+    items = review_items_assign(operation=personas.operation, reviewer=personas.reviewer, count=4)
+    ReviewItem.objects.filter(pk=items[0].pk).update(status="done", done_at=timezone.now())
+    ReviewItem.objects.filter(pk=items[1].pk).update(status="skipped", skip_reason="empty")
+    ReviewItem.objects.filter(pk=items[2].pk).update(due=timezone.localdate() - timedelta(days=1))
+    ReviewItem.objects.filter(pk=items[3].pk).update(due=timezone.localdate() + timedelta(days=9))
+    waiting = ReviewItem.objects.filter(assigned_to__isnull=True).count()
+    login(client, personas.reviewer)
+    with django_assert_max_num_queries(6):  # session, user, operation, membership, counts, rows
+        html = client.get(url("queue")).content.decode()
+    progress = html.split('id="progress"')[1].split("</div>")[0]
+    assert "<strong>1</strong> scored, 1 skipped, 2 open of 4 assigned to me" in progress
+    assert "1 past the review SLA" in progress
+    assert f"{waiting} waiting in the pool" in progress
+    monkeypatch.setattr("sampling.selectors.AVAILABLE_COUNTED", waiting - 1)
+    fragment = client.get(url("queue"), HTTP_HX_REQUEST="true").content.decode()
+    assert f"{waiting - 1}+ waiting in the pool" in fragment
