@@ -154,7 +154,8 @@ def run_tiers(
 ) -> list[Episode]:
     """Both tiers over the series (no_data left out), oldest first."""
     window = first_days(series, baseline_days)
-    context = context_build(series, window, budget=budget, live=False)
+    agreed = [c.series for c in breaches]
+    context = context_build(series, window, budget=budget, live=False, agreed=agreed)
     checks = list(breaches) + (warning_checks(context) if warnings else [])
     through = series[FEED_INDICATOR][-1].day
     found = episodes_all(checks, series, through, context)

@@ -384,8 +384,18 @@ WARNING_LAMBDAS = (FAST_LAMBDA, SLOW_LAMBDA)
 BUDGET_SHARES = (0.65, 0.35)
 
 
-def detector_name(lam: float) -> str:
-    return f"EWMA λ={lam:g}"
+# The direction a series is watched in. A fall of first-contact resolution, a rise of
+# customers asking for a human or complaining: a one-sided detector for the direction that
+# hurts customers needs a lower limit for the same false-alarm budget than a two-sided one.
+# Escalation and the case mix are watched both ways (an escalation path that collapses is as
+# alarming as one that floods).
+BOTH_WAYS = "both"
+BELOW = "below"
+ABOVE = "above"
+
+
+def detector_name(lam: float, watch: str = BOTH_WAYS) -> str:
+    return f"EWMA λ={lam:g}" + ("" if watch == BOTH_WAYS else f", {watch} only")
 
 
 @dataclass(frozen=True)
@@ -397,6 +407,15 @@ class FittedBaseline:
     end: date
     rate: float  # pooled Σx/Σn over the baseline days
     key: stats.WarningKey
+
+    def side(self, watch: str) -> str:
+        """The side of the canonical table (whose rarer outcome is the success) that
+        ``watch`` on this series reads: a fall of a rate above ½ is a rise of its rarer
+        outcome."""
+        if watch == BOTH_WAYS:
+            return stats.BOTH
+        rare_is_success = self.rate < 0.5
+        return stats.HIGH if (watch == ABOVE) == rare_is_success else stats.LOW
 
 
 def baseline_fit(baseline: Sequence[DayObs]) -> FittedBaseline | None:
@@ -412,10 +431,12 @@ def baseline_fit(baseline: Sequence[DayObs]) -> FittedBaseline | None:
 
 
 def _ewma_episodes(
-    zs: Sequence[float], lam: float, limit: float
+    zs: Sequence[float], lam: float, limit: float, watch: str = BOTH_WAYS
 ) -> list[tuple[int, int | None, float]]:
-    """change_episodes for an EWMA, with the signed statistic E_t/σ_t on the opening day."""
+    """change_episodes for an EWMA, with the signed statistic E_t/σ_t on the opening day;
+    ``watch`` "below" or "above" looks at one side only."""
     sd = stats._ewma_sd_table(lam, len(zs) + 1)
+    sign = {BOTH_WAYS: 0, ABOVE: 1, BELOW: -1}[watch]
     out: list[tuple[int, int | None, float]] = []
     opened: int | None = None
     opened_stat = 0.0
@@ -425,11 +446,12 @@ def _ewma_episodes(
         t += 1
         e = lam * z + (1 - lam) * e
         s = e / sd[t]
+        seen = abs(s) if sign == 0 else sign * s
         if opened is None:
-            if abs(s) > limit:
+            if seen > limit:
                 opened, inside, opened_stat = i, 0, s
         else:
-            inside = inside + 1 if abs(s) <= limit else 0
+            inside = inside + 1 if seen <= limit else 0
             if inside >= REARM_DAYS:
                 out.append((opened, i, opened_stat))
                 opened, t, e = None, 0, 0.0
@@ -448,16 +470,17 @@ def change_warning_episodes(
     severity: str = WARNING,
     direction: str | None = None,
     lams: Sequence[float] = WARNING_LAMBDAS,
+    watch: str = BOTH_WAYS,
     trigger_range: tuple[float | None, float | None] = (None, None),
     through: date | None = None,
 ) -> list[Episode]:
     """Episodes of the calibrated EWMA detectors on the days after the baseline (``days``
     sorted, one per date, with data: as indicator series are).
 
-    Each detector's limit is the one its yearly in-control maximum exceeds with probability
-    ``alphas[λ]`` (its share of the operation's budget). The detectors' episodes are merged: one
-    story per overlap, told by the detector that fired first. ``direction`` None reports
-    "below"/"above" by the sign of the statistic.
+    Each detector's limit is the one its yearly in-control maximum (on the side ``watch``
+    looks at) exceeds with probability ``alphas[λ]`` (its share of the operation's budget).
+    The detectors' episodes are merged: one story per overlap, told by the detector that fired
+    first. ``direction`` None reports "below"/"above" by the sign of the statistic.
     """
     monitored = [d for d in days if d.date > base.end and (through is None or d.date <= through)]
     if not monitored:
@@ -465,9 +488,10 @@ def change_warning_episodes(
     zs = [base.fitted.standardise(d.date.weekday(), d.successes, d.n) for d in monitored]
     counts = {d.date: (d.successes, d.n) for d in monitored}
     found: list[tuple[int, int | None, float, float, float]] = []
+    side = base.side(watch)
     for lam in lams:
-        limit = stats.warning_limit(base.key, lam, alphas[lam], WARNING_LAMBDAS)
-        for opened, resolved, stat in _ewma_episodes(zs, lam, limit):
+        limit = stats.warning_limit(base.key, lam, alphas[lam], WARNING_LAMBDAS, side)
+        for opened, resolved, stat in _ewma_episodes(zs, lam, limit, watch):
             found.append((opened, resolved, stat, lam, limit))
     found.sort(key=lambda f: (f[0], f[1] is None, f[1] or 0))
     merged: list[list] = []
@@ -484,7 +508,7 @@ def change_warning_episodes(
         day = monitored[opened]
         current = stats.pooled_window(counts, day.date, 7).value
         evidence = Evidence(
-            base.rate, base.start, base.end, current, detector_name(lam), abs(stat), limit
+            base.rate, base.start, base.end, current, detector_name(lam, watch), abs(stat), limit
         )
         way = direction or ("below" if stat < 0 else "above")
         firing = Firing(indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence)

@@ -4,6 +4,7 @@ turns the episodes into alerts; a backtest (``backtest_count``) only counts them
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -47,6 +48,18 @@ FAMILY = {
     "escalation_rate_complex": "escalation_rate",
 }
 DEFAULT_WARNING_BUDGET = 2.0
+# The direction each series is watched in (detectors.BOTH_WAYS when absent): the one that hurts
+# customers, where there is one.
+WATCH = {
+    "fcr_simple": detectors.BELOW,
+    "fcr_complex": detectors.BELOW,
+    "human_requested": detectors.ABOVE,
+    COMPLAINT_INDICATOR: detectors.ABOVE,
+}
+# The series the agreed criteria name get this many times the false-alarm budget of a series
+# derived for the warning tier alone (segments, human requested, case mix, complaints): the
+# agreement says where the operation wants to look closest.
+AGREED_WEIGHT = 3.0
 
 
 def family(indicator: str) -> str:
@@ -82,7 +95,8 @@ class Context:
 
     window: BaselineWindow | None
     baselines: dict[str, detectors.FittedBaseline]
-    alphas: dict[float, float]  # per EWMA λ: each series' detector's yearly alarm probability
+    # per series, per EWMA λ: that detector's yearly false-alarm probability
+    alphas: dict[str, dict[float, float]]
     budget: float
     data_end: date | None
     live: bool
@@ -182,13 +196,15 @@ def detection_context(
     *,
     live: bool,
     budget: float | None = None,
+    agreed: Iterable[str] = (),
 ) -> Context:
     """The context of an operation's evaluation: its baseline window (baseline_window) and
-    its false-warning budget (warning_budget), fitted over the series (context_build)."""
+    its false-warning budget (warning_budget), fitted over the series (context_build);
+    ``agreed``: the indicators the criteria name."""
     if budget is None:
         budget = warning_budget(operation)[0]
     window = baseline_window(operation, version, [p.day for p in series[FEED_INDICATOR]])
-    return context_build(series, window, budget=budget, live=live)
+    return context_build(series, window, budget=budget, live=live, agreed=agreed)
 
 
 def context_build(
@@ -197,11 +213,13 @@ def context_build(
     *,
     budget: float = DEFAULT_WARNING_BUDGET,
     live: bool = True,
+    agreed: Iterable[str] = (),
 ) -> Context:
-    """Fit the baseline of every watched series over one window and split the budget: with m
-    detectors watching, each gets α = μ/m, μ the Poisson mean that keeps an in-control year
-    within the budget (stats.poisson_mean_for), shared between the fast and the slow detector
-    (detectors.BUDGET_SHARES) and then equally between the series (Bonferroni). Pure."""
+    """Fit the baseline of every watched series over one window and split the budget: μ, the
+    Poisson mean that keeps an in-control year within the budget (stats.poisson_mean_for), is
+    shared between the fast and the slow detector (detectors.BUDGET_SHARES) and then between
+    the series in proportion to their weight (Bonferroni): AGREED_WEIGHT for a series the
+    criteria name (``agreed``), 1 for the others. Pure."""
     feed = [p.day for p in series.get(FEED_INDICATOR, [])]
     baselines: dict[str, detectors.FittedBaseline] = {}
     if window is not None:
@@ -216,10 +234,15 @@ def context_build(
             if fitted is not None:
                 baselines[key] = fitted
     mu = stats.poisson_mean_for(budget)
-    series_count = max(1, len(baselines))
+    named = set(agreed)
+    weights = {key: AGREED_WEIGHT if key in named else 1.0 for key in baselines}
+    total = sum(weights.values()) or 1.0
     alphas = {
-        lam: min(0.5, mu * share / series_count)
-        for lam, share in zip(detectors.WARNING_LAMBDAS, detectors.BUDGET_SHARES, strict=True)
+        key: {
+            lam: min(0.5, mu * share * weight / total)
+            for lam, share in zip(detectors.WARNING_LAMBDAS, detectors.BUDGET_SHARES, strict=True)
+        }
+        for key, weight in weights.items()
     }
     return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live)
 
@@ -239,13 +262,23 @@ def warning_checks(
     return checks
 
 
-def checks_for_version(version: CriteriaVersion, context: Context | None = None) -> list[Check]:
+def version_targets(version: CriteriaVersion) -> dict[str, IndicatorTarget]:
+    """The version's targets by indicator key (one query)."""
+    return {t.key: t for t in version.targets.select_related("owner")}
+
+
+def checks_for_version(
+    version: CriteriaVersion,
+    context: Context | None = None,
+    targets: dict[str, IndicatorTarget] | None = None,
+) -> list[Check]:
     """The breaches the version's targets ask for, the feed check, and (given a context) one
-    warning check per watched series that has a baseline."""
+    warning check per watched series that has a baseline. ``targets``: version_targets, if
+    already read."""
     checks = []
-    targets = {}
-    for target in version.targets.select_related("owner"):
-        targets[target.key] = target
+    if targets is None:
+        targets = version_targets(version)
+    for target in targets.values():
         if target.key not in SERIES_OF:
             continue
         trigger = Trigger(
@@ -300,11 +333,13 @@ def episodes_find(
             check.indicator,
             days,
             context.baselines[check.series],
-            alphas=context.alphas,
+            alphas=context.alphas[check.series],
             rule=rule,
             severity=check.severity,
             direction=("mix" if rule == detectors.CASE_MIX else (None if warning else "change")),
             lams=detectors.WARNING_LAMBDAS if warning else (detectors.FAST_LAMBDA,),
+            # An agreed change_detected is two-sided, as signed.
+            watch=WATCH.get(check.series, detectors.BOTH_WAYS) if warning else detectors.BOTH_WAYS,
             trigger_range=check.trigger.range,
             through=through,
         )
@@ -327,8 +362,9 @@ def evaluation_find(
     live: bool,
 ) -> tuple[Context, list[tuple[Check, list[Episode]]]]:
     """Both tiers over the series: every check with its episodes, warnings first."""
-    context = detection_context(operation, version, series, live=live)
-    checks = checks_for_version(version, context)
+    targets = version_targets(version)
+    context = detection_context(operation, version, series, live=live, agreed=targets)
+    checks = checks_for_version(version, context, targets)
     return context, episodes_all(checks, series, through, context, go_live=operation.go_live)
 
 
@@ -385,7 +421,8 @@ def backtest_count(
     """How many times ``indicator``'s trigger in ``version`` would have fired on the data so
     far (``series``: the operation's indicator_series, if already read); None when the
     operation has no data for it. Writes nothing."""
-    target = next((c for c in checks_for_version(version) if c.indicator == indicator), None)
+    checks = checks_for_version(version)
+    target = next((c for c in checks if c.indicator == indicator), None)
     if target is None:
         return None
     if series is None:
@@ -395,5 +432,6 @@ def backtest_count(
     through = series[target.series][-1].day
     context = None
     if target.trigger.rule in (detectors.CHANGE_DETECTED, detectors.CASE_MIX):
-        context = detection_context(operation, version, series, live=False)
+        agreed = [c.indicator for c in checks]
+        context = detection_context(operation, version, series, live=False, agreed=agreed)
     return len(episodes_find(target, series, through, operation.go_live, context))

@@ -600,18 +600,28 @@ class WarningKey:
         )
 
 
+# Which excursions of the EWMA a detector watches, on the canonical operation (whose rarer
+# outcome is the success): both ways (|E_t|), only up (E_t) or only down (−E_t).
+BOTH, HIGH, LOW = "both", "high", "low"
+SIDES = (BOTH, HIGH, LOW)
+
+
 @lru_cache(maxsize=512)
 def yearly_maxima(
     key: WarningKey, lams: tuple[float, ...], runs: int = 400, seed: int = 0
-) -> dict[float, tuple[float, ...]]:
-    """Sorted yearly maxima of |E_t|/σ_t per λ over ``runs`` simulated in-control years of the
-    canonical operation ``key`` (each with its own estimated baseline). Cached per key."""
+) -> dict[tuple[float, str], tuple[float, ...]]:
+    """Sorted yearly maxima of E_t/σ_t per (λ, side) over ``runs`` simulated in-control years
+    of the canonical operation ``key`` (each with its own estimated baseline): of |E_t| for
+    "both", E_t for "high", −E_t for "low" (at low counts the two tails differ: the rarer
+    outcome is skewed). Cached per key."""
     rng = random.Random(f"{seed}:{key}:{lams}")
     p = key.count / _CANONICAL_N
     binomial = p * (1 - p) / _CANONICAL_N
     tau = math.sqrt(key.rho / (1 - key.rho) * binomial) if key.rho < 1 else 0.0
     tables = {lam: _ewma_sd_table(lam, 400) for lam in lams}
-    maxima: dict[float, list[float]] = {lam: [] for lam in lams}
+    maxima: dict[tuple[float, str], list[float]] = {
+        (lam, side): [] for lam in lams for side in SIDES
+    }
     for _ in range(runs):
         start = rng.randrange(WEEKDAYS)
         days = []
@@ -624,14 +634,18 @@ def yearly_maxima(
         for lam in lams:
             sd = tables[lam]
             keep = 1 - lam
-            e = top = 0.0
+            e = high = low = 0.0
             for t, z in enumerate(zs, start=1):
                 e = lam * z + keep * e
-                s = (e if e >= 0 else -e) / sd[t]
-                if s > top:
-                    top = s
-            maxima[lam].append(top)
-    return {lam: tuple(sorted(values)) for lam, values in maxima.items()}
+                s = e / sd[t]
+                if s > high:
+                    high = s
+                elif -s > low:
+                    low = -s
+            maxima[(lam, BOTH)].append(max(high, low))
+            maxima[(lam, HIGH)].append(high)
+            maxima[(lam, LOW)].append(low)
+    return {k: tuple(sorted(values)) for k, values in maxima.items()}
 
 
 def limit_for(maxima: Sequence[float], alpha: float) -> float:
@@ -690,8 +704,9 @@ ALPHA_GRID = (
 TABLE_FILE = Path(__file__).parent / "data" / "warning_limits.json"
 
 
-def table_key(key: WarningKey, lam: float) -> str:
-    return f"{key.baseline_days}|{key.count:g}|{key.rho:g}|{lam:g}"
+def table_key(key: WarningKey, lam: float, side: str = BOTH) -> str:
+    text = f"{key.baseline_days}|{key.count:g}|{key.rho:g}|{lam:g}"
+    return text if side == BOTH else f"{text}|{side}"
 
 
 @lru_cache(maxsize=1)
@@ -704,19 +719,24 @@ def _table() -> dict[str, list[float]]:
         return json.load(handle)["limits"]
 
 
-def table_row(key: WarningKey, lam: float, lams: tuple[float, ...]) -> list[float]:
-    """The limits of ALPHA_GRID for one key and λ (simulated with ``lams`` when missing)."""
-    row = _table().get(table_key(key, lam))
+def table_row(
+    key: WarningKey, lam: float, lams: tuple[float, ...], side: str = BOTH
+) -> list[float]:
+    """The limits of ALPHA_GRID for one key, λ and side (simulated with ``lams`` when
+    missing)."""
+    row = _table().get(table_key(key, lam, side))
     if row is not None:
         return row
-    maxima = yearly_maxima(key, lams)[lam]
+    maxima = yearly_maxima(key, lams)[(lam, side)]
     return [limit_for(maxima, a) for a in ALPHA_GRID]
 
 
-def warning_limit(key: WarningKey, lam: float, alpha: float, lams: tuple[float, ...]) -> float:
-    """The EWMA limit for a yearly false-alarm probability ``alpha``: interpolated in log α
-    between the grid's limits (linear extrapolation beyond its ends)."""
-    row = table_row(key, lam, lams)
+def warning_limit(
+    key: WarningKey, lam: float, alpha: float, lams: tuple[float, ...], side: str = BOTH
+) -> float:
+    """The EWMA limit for a yearly false-alarm probability ``alpha`` on ``side``: interpolated
+    in log α between the grid's limits (linear extrapolation beyond its ends)."""
+    row = table_row(key, lam, lams, side)
     x = math.log(alpha)
     xs = [math.log(a) for a in ALPHA_GRID]
     i = 0

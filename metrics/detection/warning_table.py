@@ -1,8 +1,9 @@
 """Write the warning-limit table: python -m metrics.detection.warning_table [--runs 400]
 
-For every canonical key of the grid (stats.BASELINE_DAY_GRID × COUNT_GRID × RHO_GRID) and
-each λ of the warning tier, simulates in-control years (stats.yearly_maxima) and stores the
-limit at each false-alarm probability of stats.ALPHA_GRID in data/warning_limits.json.
+For every canonical key of the grid (stats.BASELINE_DAY_GRID × COUNT_GRID × RHO_GRID), each λ
+of the warning tier and each side (both ways, up, down: stats.SIDES), simulates in-control
+years (stats.yearly_maxima) and stores the limit at each false-alarm probability of
+stats.ALPHA_GRID in data/warning_limits.json.
 Deterministic (fixed seeds); rerun after changing the grid, the λs or the simulation.
 """
 
@@ -29,9 +30,11 @@ def main(argv: list[str] | None = None) -> int:
                 key = stats.WarningKey(days, count, rho)
                 maxima = stats.yearly_maxima(key, WARNING_LAMBDAS, runs=args.runs)
                 for lam in WARNING_LAMBDAS:
-                    limits[stats.table_key(key, lam)] = [
-                        round(stats.limit_for(maxima[lam], a), 4) for a in stats.ALPHA_GRID
-                    ]
+                    for side in stats.SIDES:
+                        limits[stats.table_key(key, lam, side)] = [
+                            round(stats.limit_for(maxima[(lam, side)], a), 4)
+                            for a in stats.ALPHA_GRID
+                        ]
     # One row per line: a reviewable diff when the table is regenerated.
     rows = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(limits.items())]
     text = "\n".join(

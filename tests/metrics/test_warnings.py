@@ -13,6 +13,7 @@ from bench.operation import (
     Scenario,
     decay,
     first_alert,
+    first_days,
     ramp,
     run_tiers,
     simulate_operation,
@@ -20,7 +21,7 @@ from bench.operation import (
 )
 from metrics.detection import stats
 from metrics.detection.detectors import WARNING, WARNING_LAMBDAS
-from metrics.detection.evaluate import context_build, family
+from metrics.detection.evaluate import AGREED_WEIGHT, context_build, family
 
 ONSET = 28 + 60
 SEEDS = range(6)
@@ -95,16 +96,48 @@ def test_low_volume_does_not_turn_into_a_stream_of_mix_warnings():
     assert mix <= 1
 
 
-def test_the_budget_is_split_over_every_watched_series():
+def test_the_budget_is_split_over_every_watched_series_and_the_agreed_ones_get_more():
     series = simulate_operation(random.Random(1), 60, Scenario())
-    from bench.operation import first_days
-
-    context = context_build(series, first_days(series), budget=2.0)
+    agreed = ("escalation_rate", "fcr_simple", "fcr_complex")
+    context = context_build(series, first_days(series), budget=2.0, agreed=agreed)
     assert len(context.baselines) == 8  # escalation ×3, FCR ×2, human, case mix, complaints
     mu = stats.poisson_mean_for(2.0)
-    assert sum(context.alphas.values()) * len(context.baselines) == pytest.approx(mu)
-    looser = context_build(series, first_days(series), budget=6.0)
-    assert all(looser.alphas[lam] > context.alphas[lam] for lam in WARNING_LAMBDAS)
+    total = sum(a for per_lam in context.alphas.values() for a in per_lam.values())
+    assert total == pytest.approx(mu)
+    for lam in WARNING_LAMBDAS:
+        assert context.alphas["fcr_complex"][lam] == pytest.approx(
+            AGREED_WEIGHT * context.alphas["complex_share"][lam]
+        )
+    looser = context_build(series, first_days(series), budget=6.0, agreed=agreed)
+    assert all(
+        looser.alphas[key][lam] > context.alphas[key][lam]
+        for key in context.alphas
+        for lam in WARNING_LAMBDAS
+    )
+
+
+def test_fcr_is_watched_for_a_fall_with_a_one_sided_limit():
+    # The same 6-point move of complex FCR, down and up, warning tier only: the fall is warned
+    # (one-sided, the direction that hurts customers), the rise is not.
+    down = Scenario(fcr_complex=lambda i: 0.62 if i < ONSET else 0.56)
+    up = Scenario(fcr_complex=lambda i: 0.62 if i < ONSET else 0.68)
+    onset = START + timedelta(days=ONSET)
+    for seed in range(2):
+        for scenario, expected in ((down, True), (up, False)):
+            series = simulate_operation(random.Random(500 + seed), ONSET + 21, scenario)
+            warned = [
+                e.firing
+                for e in run_tiers(series, breaches=())
+                if e.firing.indicator == "fcr_complex" and e.firing.opened_on >= onset
+            ]
+            assert bool(warned) is expected
+            if warned:
+                assert warned[0].direction == "below"
+                assert "below only" in warned[0].evidence.detector
+    key = stats.WarningKey(28, 100.0, 0.3)
+    lam = WARNING_LAMBDAS[0]
+    one_sided = stats.warning_limit(key, lam, 0.05, WARNING_LAMBDAS, stats.HIGH)
+    assert one_sided < stats.warning_limit(key, lam, 0.05, WARNING_LAMBDAS)
 
 
 def test_a_warning_carries_its_evidence():
@@ -130,7 +163,9 @@ def test_the_shipped_limit_table_matches_the_simulation():
     key = stats.WarningKey(28, 100.0, 0.6)
     lam = WARNING_LAMBDAS[0]
     assert stats.table_key(key, lam) in stats._table()
-    simulated = stats.limit_for(stats.yearly_maxima(key, WARNING_LAMBDAS)[lam], 0.05)
-    assert stats.warning_limit(key, lam, 0.05, WARNING_LAMBDAS) == pytest.approx(
-        simulated, abs=0.01
-    )
+    for side in stats.SIDES:
+        assert stats.table_key(key, lam, side) in stats._table()
+        simulated = stats.limit_for(stats.yearly_maxima(key, WARNING_LAMBDAS)[(lam, side)], 0.05)
+        assert stats.warning_limit(key, lam, 0.05, WARNING_LAMBDAS, side) == pytest.approx(
+            simulated, abs=0.01
+        )
