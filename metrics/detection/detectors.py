@@ -196,6 +196,18 @@ CALIBRATION_MARGIN = 0.7
 
 def _merge(days: Iterable[DayObs], start: date | None, through: date | None) -> list[DayObs]:
     """Sort, sum duplicates of a date, keep days with data inside [start, through]."""
+    days = list(days)
+    previous: date | None = None
+    for d in days:  # the usual case (an indicator series): already in that shape
+        if d.n <= 0 or d.successes < 0 or d.successes > d.n:
+            break
+        if (previous is not None and d.date <= previous) or (start and d.date < start):
+            break
+        if through and d.date > through:
+            break
+        previous = d.date
+    else:
+        return days
     merged: dict[date, tuple[int, int]] = {}
     for d in days:
         if d.n < 0 or d.successes < 0 or d.successes > d.n:
@@ -237,11 +249,14 @@ def _outside_range_days(indicator: str, days: list[DayObs], trigger: Trigger) ->
 def _outside_range_window(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
     window = trigger.window_days or 1
     b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, 1, window)
-    for i, d in enumerate(days):
+    left = successes = n = 0
+    for d in days:  # sorted, one per date: the window is a run of days, summed as it slides
+        successes, n = successes + d.successes, n + d.n
         first = d.date - (window - 1) * _DAY
-        pooled = stats.pooled_rate(
-            (x.successes, x.n) for x in days[max(0, i - window) : i + 1] if x.date >= first
-        )
+        while days[left].date < first:
+            successes, n = successes - days[left].successes, n - days[left].n
+            left += 1
+        pooled = stats.Rate(successes, n)
         out, inside = _classify(pooled, trigger)
         b.feed(_Step(d.date, out, inside, pooled.value))
     return b.finish()

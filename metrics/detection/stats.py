@@ -304,16 +304,26 @@ def tau2_upper(baseline: Baseline, z: float = 1.2816) -> float:
     :func:`tau2_draw` at the lower χ² quantile (Wilson–Hilferty approximation)."""
     if not baseline.terms or baseline.dof <= 0:
         return baseline.tau2
+    return tau2_solve(baseline, _upper_q(baseline, z))
+
+
+def _upper_q(baseline: Baseline, z: float) -> float:
+    """The value of Q(τ²) at the upper confidence bound of τ² (see tau2_upper)."""
     k = baseline.dof
     chi2 = k * max(0.0, 1 - 2 / (9 * k) - z * math.sqrt(2 / (9 * k))) ** 3
-    return tau2_solve(baseline, chi2 * len(baseline.terms) / k)
+    return chi2 * len(baseline.terms) / k
+
+
+def _big_q(baseline: Baseline, t2: float) -> float:
+    """Q(τ²) = Σ d_i² / (b_i + τ²·a_i) over the baseline days; decreasing in τ²."""
+    return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
 
 
 def tau2_solve(baseline: Baseline, q: float) -> float:
     """The τ² at which Q(τ²) = Σ d_i² / (b_i + τ²·a_i) equals ``q`` (0 if Q(0) ≤ q)."""
 
     def big_q(t2: float) -> float:
-        return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
+        return _big_q(baseline, t2)
 
     if big_q(0.0) <= q:
         return 0.0
@@ -591,12 +601,23 @@ class WarningKey:
         p = sum(rates) / len(rates)
         count = mean_n * min(p, 1 - p)
         binomial = p * (1 - p) / mean_n
-        tau2 = tau2_upper(baseline)
-        rho = tau2 / (tau2 + binomial) if tau2 + binomial > 0 else 0.0
+        if baseline.terms and baseline.dof > 0 and binomial > 0:
+            # ρ ≤ g exactly when τ² ≤ τ²_g = g/(1 − g)·binomial, i.e. when Q(τ²_g) is at most
+            # Q at the upper bound (Q decreases): a few sums instead of solving for τ² (every
+            # series of every operation is keyed at each evaluation).
+            q = _upper_q(baseline, 1.2816)
+            rho = next(
+                (g for g in RHO_GRID if g < 1 and _big_q(baseline, g / (1 - g) * binomial) <= q),
+                RHO_GRID[-1],
+            )
+        else:
+            tau2 = tau2_upper(baseline)
+            rho = tau2 / (tau2 + binomial) if tau2 + binomial > 0 else 0.0
+            rho = grid_ceiling(rho, RHO_GRID)
         return cls(
             baseline_days=int(grid_floor(baseline.days, BASELINE_DAY_GRID)),
             count=grid_floor(count, COUNT_GRID),
-            rho=grid_ceiling(rho, RHO_GRID),
+            rho=rho,
         )
 
 
