@@ -627,7 +627,6 @@ BOTH, HIGH, LOW = "both", "high", "low"
 SIDES = (BOTH, HIGH, LOW)
 
 
-@lru_cache(maxsize=512)
 def yearly_maxima(
     key: WarningKey, lams: tuple[float, ...], runs: int = 400, seed: int = 0
 ) -> dict[tuple[float, str], tuple[float, ...]]:
@@ -635,6 +634,47 @@ def yearly_maxima(
     of the canonical operation ``key`` (each with its own estimated baseline): of |E_t| for
     "both", E_t for "high", −E_t for "low" (at low counts the two tails differ: the rarer
     outcome is skewed). Cached per key."""
+    return _simulated_years(key, lams, runs, seed)[0]
+
+
+def cluster_factors(
+    key: WarningKey, lams: tuple[float, ...], runs: int = 400, seed: int = 0
+) -> dict[tuple[float, str], tuple[tuple[float, float], ...]]:
+    """Per (λ, side): (a, c) for the false-alarm probabilities a of ALPHA_GRID that at least
+    CLUSTER_MIN_YEARS simulated years reach: c is the mean number of episodes (re-arming as
+    the detector does) in a year whose maximum passes the limit for a. An unlucky baseline
+    gives several false alarms, not one; c ≥ 1 measures by how much."""
+    return _simulated_years(key, lams, runs, seed)[1]
+
+
+CLUSTER_MIN_YEARS = 20
+
+
+def _count_episodes(zs: Sequence[float], lam: float, limit: float, sign: int) -> int:
+    """How many episodes a detector opens on ``zs`` (sign 0: |E_t|, 1: E_t, −1: −E_t), with
+    the re-arming of change_episodes."""
+    sd = _ewma_sd_table(lam, len(zs) + 1)
+    count = inside = t = 0
+    opened = False
+    e = 0.0
+    for z in zs:
+        t += 1
+        e = lam * z + (1 - lam) * e
+        s = e / sd[t]
+        seen = (s if s >= 0 else -s) if sign == 0 else sign * s
+        if not opened:
+            if seen > limit:
+                opened, inside = True, 0
+                count += 1
+        else:
+            inside = inside + 1 if seen <= limit else 0
+            if inside >= REARM_DAYS:
+                opened, t, e = False, 0, 0.0
+    return count
+
+
+@lru_cache(maxsize=512)
+def _simulated_years(key: WarningKey, lams: tuple[float, ...], runs: int, seed: int) -> tuple:
     rng = random.Random(f"{seed}:{key}:{lams}")
     p = key.count / _CANONICAL_N
     binomial = p * (1 - p) / _CANONICAL_N
@@ -643,6 +683,7 @@ def yearly_maxima(
     maxima: dict[tuple[float, str], list[float]] = {
         (lam, side): [] for lam in lams for side in SIDES
     }
+    paths = []
     for _ in range(runs):
         start = rng.randrange(WEEKDAYS)
         days = []
@@ -652,6 +693,7 @@ def yearly_maxima(
             days.append((w, simulate_day(rng, p, tau, n), n))
         fitted = baseline_estimate(days[: key.baseline_days])
         zs = [fitted.standardise(w, x, n) for w, x, n in days[key.baseline_days :]]
+        paths.append(zs)
         for lam in lams:
             sd = tables[lam]
             keep = 1 - lam
@@ -666,7 +708,22 @@ def yearly_maxima(
             maxima[(lam, BOTH)].append(max(high, low))
             maxima[(lam, HIGH)].append(high)
             maxima[(lam, LOW)].append(low)
-    return {k: tuple(sorted(values)) for k, values in maxima.items()}
+    sorted_maxima = {k: tuple(sorted(values)) for k, values in maxima.items()}
+    factors: dict[tuple[float, str], tuple[tuple[float, float], ...]] = {}
+    for (lam, side), values in maxima.items():
+        sign = {BOTH: 0, HIGH: 1, LOW: -1}[side]
+        found = []
+        for a in ALPHA_GRID:
+            if a * runs < CLUSTER_MIN_YEARS:
+                break
+            limit = limit_for(sorted_maxima[(lam, side)], a)
+            years = [i for i, m in enumerate(values) if m > limit]
+            if not years:
+                break
+            episodes = sum(_count_episodes(paths[i], lam, limit, sign) for i in years)
+            found.append((a, max(1.0, episodes / len(years))))
+        factors[(lam, side)] = tuple(found)
+    return sorted_maxima, factors
 
 
 def limit_for(maxima: Sequence[float], alpha: float) -> float:
@@ -689,6 +746,24 @@ def limit_for(maxima: Sequence[float], alpha: float) -> float:
     beta = sum(m - x0 for m in maxima[runs - tail :]) / tail or 1e-9
     a0 = tail / runs
     return x0 + beta * math.log(a0 / alpha)
+
+
+def count_limit(
+    maxima: Sequence[float], factors: Sequence[tuple[float, float]], alpha: float
+) -> float:
+    """The limit at which a detector opens ``alpha`` false episodes a year on average: the
+    limit its yearly maximum passes with probability alpha / c, c the mean number of episodes
+    in a year that has one (cluster_factors), read at the simulated level nearest that
+    probability (the smallest one below the simulated range)."""
+    if not factors:
+        return limit_for(maxima, alpha)
+
+    def near(a: float) -> float:
+        return min(factors, key=lambda f: abs(math.log(f[0] / a)))[1]
+
+    c = near(alpha)
+    c = near(alpha / c)
+    return limit_for(maxima, min(alpha / c, 0.999))
 
 
 def poisson_mean_for(budget: float, confidence: float = 0.985) -> float:
@@ -748,8 +823,15 @@ def table_row(
     row = _table().get(table_key(key, lam, side))
     if row is not None:
         return row
+    return limits_row(key, lam, lams, side)
+
+
+def limits_row(key: WarningKey, lam: float, lams: tuple[float, ...], side: str) -> list[float]:
+    """Simulated: the limits at which the detector opens a of ALPHA_GRID false episodes a year
+    on average (count_limit), for one key, λ and side."""
     maxima = yearly_maxima(key, lams)[(lam, side)]
-    return [limit_for(maxima, a) for a in ALPHA_GRID]
+    factors = cluster_factors(key, lams)[(lam, side)]
+    return [count_limit(maxima, factors, a) for a in ALPHA_GRID]
 
 
 def warning_limit(
