@@ -112,6 +112,7 @@ def evaluate(series: dict, breaches: list) -> int:
     from metrics.detection.evaluate import (
         FEED_INDICATOR,
         BaselineWindow,
+        baseline_extend,
         context_build,
         episodes_all,
         warning_checks,
@@ -119,7 +120,8 @@ def evaluate(series: dict, breaches: list) -> int:
 
     feed = series[FEED_INDICATOR]
     window = BaselineWindow(feed[0].day, feed[BASELINE_DAYS - 1].day, "the first 28 days")
-    agreed = [c.series for c in breaches]
+    window = baseline_extend(window, [p.day for p in feed])
+    agreed = [c.series for c in breaches if c.trigger.rule == "change_detected"]
     context = context_build(series, window, budget=2.0, live=False, agreed=agreed)
     checks = breaches + warning_checks(context)
     found = episodes_all(checks, series, feed[-1].day, context)

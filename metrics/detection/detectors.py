@@ -9,6 +9,7 @@ the trigger's duration (the same condition resolves an alert). See docs/drift-de
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -480,6 +481,7 @@ def change_warning_episodes(
     days: Sequence[DayObs],
     base: FittedBaseline,
     *,
+    extended: FittedBaseline | None = None,
     alphas: dict[float, float],
     rule: str = CHANGE_DETECTED,
     severity: str = WARNING,
@@ -496,12 +498,52 @@ def change_warning_episodes(
     looks at) exceeds with probability ``alphas[λ]`` (its share of the operation's budget).
     The detectors' episodes are merged: one story per overlap, told by the detector that fired
     first. ``direction`` None reports "below"/"above" by the sign of the statistic.
+
+    ``extended``: a longer baseline starting with ``base`` (evaluate.baseline_extend). ``base``
+    serves the days up to its end; if they raised no episode, the days after it are watched
+    against ``extended`` (its limits are those of its length), otherwise ``base`` keeps serving.
     """
+    options = {
+        "alphas": alphas,
+        "rule": rule,
+        "severity": severity,
+        "direction": direction,
+        "lams": lams,
+        "watch": watch,
+        "trigger_range": trigger_range,
+    }
+    if extended is not None and (through is None or through > extended.end):
+        first = _warning_episodes(indicator, days, base, through=extended.end, **options)
+        if not first:
+            return _warning_episodes(indicator, days, extended, through=through, **options)
+    return _warning_episodes(indicator, days, base, through=through, **options)
+
+
+def _warning_episodes(
+    indicator: str,
+    days: Sequence[DayObs],
+    base: FittedBaseline,
+    *,
+    alphas: dict[float, float],
+    rule: str,
+    severity: str,
+    direction: str | None,
+    lams: Sequence[float],
+    watch: str,
+    trigger_range: tuple[float | None, float | None],
+    through: date | None,
+) -> list[Episode]:
     monitored = [d for d in days if d.date > base.end and (through is None or d.date <= through)]
     if not monitored:
         return []
-    zs = [base.fitted.standardise(d.date.weekday(), d.successes, d.n) for d in monitored]
-    counts = {d.date: (d.successes, d.n) for d in monitored}
+    # base.fitted.standardise, inlined (the same arithmetic): every series of every operation
+    # passes here each day.
+    f = base.fitted
+    rates, spread, tau2, rate_var = f.rates, [p * (1 - p) for p in f.rates], f.tau2, f.rate_var
+    zs = []
+    for d in monitored:
+        w = d.date.weekday()
+        zs.append((d.successes / d.n - rates[w]) / math.sqrt(spread[w] / d.n + tau2 + rate_var[w]))
     found: list[tuple[int, int | None, float, float, float]] = []
     side = base.side(watch)
     for lam in lams:
@@ -519,6 +561,7 @@ def change_warning_episodes(
             continue
         merged.append([opened, resolved, item])
     episodes = []
+    counts = {d.date: (d.successes, d.n) for d in monitored} if merged else {}
     for opened, resolved, (_, _, stat, lam, limit) in merged:
         day = monitored[opened]
         current = stats.pooled_window(counts, day.date, 7).value

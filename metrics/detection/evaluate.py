@@ -56,9 +56,10 @@ WATCH = {
     "human_requested": detectors.ABOVE,
     COMPLAINT_INDICATOR: detectors.ABOVE,
 }
-# The series the agreed criteria name get this many times the false-alarm budget of a series
-# derived for the warning tier alone (segments, human requested, case mix, complaints): the
-# agreement says where the operation wants to look closest.
+# A series the agreed criteria watch with change detection gets this many times the
+# false-alarm budget of the other series: a workshop that chose change detection asked to hear
+# early of a change there. (Series named with range rules keep weight 1: their breach covers
+# "out of range", and more budget there would only make, e.g., a steady simple FCR noisier.)
 AGREED_WEIGHT = 3.0
 
 
@@ -86,6 +87,9 @@ class BaselineWindow:
     start: date
     end: date
     source: str
+    # Set when the window was extended (baseline_extend): the end of the shorter baseline that
+    # served the days up to ``end``.
+    first_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,14 @@ class Context:
     fitted baseline, and each detector's share of the operation's budget."""
 
     window: BaselineWindow | None
-    baselines: dict[str, detectors.FittedBaseline]
+    baselines: dict[str, detectors.FittedBaseline]  # on the window (its first part if extended)
     # per series, per EWMA λ: that detector's yearly false-alarm probability
     alphas: dict[str, dict[float, float]]
     budget: float
     data_end: date | None
     live: bool
+    # The extended window's baselines (baseline_extend), per series that has one.
+    extended: dict[str, detectors.FittedBaseline] = field(default_factory=dict)
     _days: dict[str, list[detectors.DayObs]] = field(default_factory=dict)
 
     def days(self, series: dict[str, list[Point]], key: str) -> list[detectors.DayObs]:
@@ -166,8 +172,11 @@ def baseline_window(
             continue  # agreed before the data (or the pilot) began: nothing to re-estimate
         after = [d for d in days if d >= since]
         if len(after) >= wanted:
-            return BaselineWindow(
-                after[0], after[wanted - 1], f"since criteria v{v.number} was agreed ({since})"
+            return baseline_extend(
+                BaselineWindow(
+                    after[0], after[wanted - 1], f"since criteria v{v.number} was agreed ({since})"
+                ),
+                after,
             )
     if operation.go_live is not None:
         pilot = [d for d in days if d < operation.go_live][-settings.STOPLINE_BASELINE_DAYS_MAX :]
@@ -175,8 +184,28 @@ def baseline_window(
             return BaselineWindow(pilot[0], pilot[-1], "the pilot before go-live")
     first = days[:wanted]
     if len(first) >= detectors.MIN_BASELINE_DAYS:
-        return BaselineWindow(first[0], first[-1], f"the first {len(first)} days with data")
+        window = BaselineWindow(first[0], first[-1], f"the first {len(first)} days with data")
+        return baseline_extend(window, days)
     return None
+
+
+def baseline_extend(window: BaselineWindow, days: list[date]) -> BaselineWindow:
+    """A longer baseline once the data allow it: when STOPLINE_BASELINE_DAYS_MAX days with data
+    exist from the window's start, the window grows to them (``first_end`` keeps where the
+    shorter one ended). The shorter baseline still serves the days up to the new end, and a
+    series that was warned on during those days keeps it (detectors.change_warning_episodes):
+    a change is never folded into its own baseline. ``days``: the days with data, sorted."""
+    longest = settings.STOPLINE_BASELINE_DAYS_MAX
+    since = [d for d in days if d >= window.start]
+    inside = sum(1 for d in since if d <= window.end)
+    if window.first_end is not None or inside >= longest or len(since) < longest:
+        return window
+    end = since[longest - 1]
+    source = (
+        f"{window.source}, extended to {longest} days on {end} "
+        f"(a series warned on before then keeps the first {inside})"
+    )
+    return BaselineWindow(window.start, end, source, first_end=window.end)
 
 
 def warning_budget(operation: Operation) -> tuple[float, bool]:
@@ -200,7 +229,7 @@ def detection_context(
 ) -> Context:
     """The context of an operation's evaluation: its baseline window (baseline_window) and
     its false-warning budget (warning_budget), fitted over the series (context_build);
-    ``agreed``: the indicators the criteria name."""
+    ``agreed``: the indicators the criteria watch with change detection."""
     if budget is None:
         budget = warning_budget(operation)[0]
     window = baseline_window(operation, version, [p.day for p in series[FEED_INDICATOR]])
@@ -219,10 +248,12 @@ def context_build(
     Poisson mean that keeps an in-control year within the budget (stats.poisson_mean_for), is
     shared between the fast and the slow detector (detectors.BUDGET_SHARES) and then between
     the series in proportion to their weight (Bonferroni): AGREED_WEIGHT for a series the
-    criteria name (``agreed``), 1 for the others. Pure."""
+    criteria watch with change detection (``agreed``), 1 for the others. Pure."""
     feed = [p.day for p in series.get(FEED_INDICATOR, [])]
     baselines: dict[str, detectors.FittedBaseline] = {}
+    extended: dict[str, detectors.FittedBaseline] = {}
     if window is not None:
+        first_end = window.first_end or window.end
         for key in WARNING_SERIES:
             days = []
             for p in series.get(key, []):  # oldest first: stop after the window
@@ -230,9 +261,13 @@ def context_build(
                     break
                 if p.day >= window.start and p.n:
                     days.append(p.obs)
-            fitted = detectors.baseline_fit(days)
-            if fitted is not None:
-                baselines[key] = fitted
+            fitted = detectors.baseline_fit([d for d in days if d.date <= first_end])
+            if fitted is None:
+                continue
+            baselines[key] = fitted
+            longer = detectors.baseline_fit(days) if window.first_end else None
+            if longer is not None:
+                extended[key] = longer
     mu = stats.poisson_mean_for(budget)
     named = set(agreed)
     weights = {key: AGREED_WEIGHT if key in named else 1.0 for key in baselines}
@@ -244,7 +279,7 @@ def context_build(
         }
         for key, weight in weights.items()
     }
-    return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live)
+    return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live, extended)
 
 
 def warning_checks(
@@ -314,11 +349,11 @@ def episodes_find(
 
     Warnings, and breaches of an agreed ``change_detected`` on a daily series, run the
     calibrated EWMA of the warning tier against the context's baseline (a breach uses the fast
-    detector with the same limit, so it never adds a false alarm the warnings do not already
-    count). ``no_data`` looks past the last day with data only in a live evaluation: a
-    backtest over a file that ended is not an outage. Without a context (or for the weekly
-    review score) change detection keeps its own baseline: the pilot, else the first
-    STOPLINE_BASELINE_DAYS days with data."""
+    detector with the same limit, watching the same way, so it never adds a false alarm the
+    warnings do not already count). ``no_data`` looks past the last day with data only in a
+    live evaluation: a backtest over a file that ended is not an outage. Without a context (or
+    for the weekly review score) change detection keeps its own baseline: the pilot, else the
+    first STOPLINE_BASELINE_DAYS days with data."""
     days = context.days(series, check.series) if context else to_day_obs(series[check.series])
     rule = check.trigger.rule
     if rule == detectors.NO_DATA and check.series == "review_score":
@@ -333,13 +368,13 @@ def episodes_find(
             check.indicator,
             days,
             context.baselines[check.series],
+            extended=context.extended.get(check.series),
             alphas=context.alphas[check.series],
             rule=rule,
             severity=check.severity,
             direction=("mix" if rule == detectors.CASE_MIX else (None if warning else "change")),
             lams=detectors.WARNING_LAMBDAS if warning else (detectors.FAST_LAMBDA,),
-            # An agreed change_detected is two-sided, as signed.
-            watch=WATCH.get(check.series, detectors.BOTH_WAYS) if warning else detectors.BOTH_WAYS,
+            watch=WATCH.get(check.series, detectors.BOTH_WAYS),
             trigger_range=check.trigger.range,
             through=through,
         )
@@ -363,7 +398,8 @@ def evaluation_find(
 ) -> tuple[Context, list[tuple[Check, list[Episode]]]]:
     """Both tiers over the series: every check with its episodes, warnings first."""
     targets = version_targets(version)
-    context = detection_context(operation, version, series, live=live, agreed=targets)
+    watched = [k for k, t in targets.items() if t.rule == detectors.CHANGE_DETECTED]
+    context = detection_context(operation, version, series, live=live, agreed=watched)
     checks = checks_for_version(version, context, targets)
     return context, episodes_all(checks, series, through, context, go_live=operation.go_live)
 
@@ -432,6 +468,6 @@ def backtest_count(
     through = series[target.series][-1].day
     context = None
     if target.trigger.rule in (detectors.CHANGE_DETECTED, detectors.CASE_MIX):
-        agreed = [c.indicator for c in checks]
+        agreed = [c.indicator for c in checks if c.trigger.rule == detectors.CHANGE_DETECTED]
         context = detection_context(operation, version, series, live=False, agreed=agreed)
     return len(episodes_find(target, series, through, operation.go_live, context))
