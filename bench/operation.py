@@ -27,6 +27,7 @@ from metrics.detection.evaluate import (
     FEED_INDICATOR,
     BaselineWindow,
     Check,
+    baseline_extend,
     context_build,
     episodes_all,
     family,
@@ -140,8 +141,11 @@ WORKSHOP = (
 
 
 def first_days(series: dict[str, list[Point]], days: int = 28) -> BaselineWindow:
+    """The baseline window the product takes without an agreement or a pilot: the first
+    ``days`` days with data, extended once more exist (evaluate.baseline_extend)."""
     feed = [p.day for p in series[FEED_INDICATOR]]
-    return BaselineWindow(feed[0], feed[days - 1], f"the first {days} days with data")
+    window = BaselineWindow(feed[0], feed[days - 1], f"the first {days} days with data")
+    return baseline_extend(window, feed)
 
 
 def run_tiers(
@@ -154,13 +158,15 @@ def run_tiers(
 ) -> list[Episode]:
     """Both tiers over the series (no_data left out), oldest first."""
     window = first_days(series, baseline_days)
-    context = context_build(series, window, budget=budget, live=False)
+    agreed = [c.series for c in breaches if c.trigger.rule == CHANGE_DETECTED]
+    context = context_build(series, window, budget=budget, live=False, agreed=agreed)
     checks = list(breaches) + (warning_checks(context) if warnings else [])
     through = series[FEED_INDICATOR][-1].day
     found = episodes_all(checks, series, through, context)
     episodes = [e for _, eps in found for e in eps if e.firing.rule != NO_DATA]
     # Range rules count from the end of the baseline too, so every tier sees the same days.
-    episodes = [e for e in episodes if e.firing.opened_on > window.end]
+    watched_from = window.first_end or window.end
+    episodes = [e for e in episodes if e.firing.opened_on > watched_from]
     return sorted(episodes, key=lambda e: (e.firing.opened_on, e.firing.severity))
 
 

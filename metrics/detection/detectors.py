@@ -9,6 +9,7 @@ the trigger's duration (the same condition resolves an alert). See docs/drift-de
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -196,6 +197,18 @@ CALIBRATION_MARGIN = 0.7
 
 def _merge(days: Iterable[DayObs], start: date | None, through: date | None) -> list[DayObs]:
     """Sort, sum duplicates of a date, keep days with data inside [start, through]."""
+    days = list(days)
+    previous: date | None = None
+    for d in days:  # the usual case (an indicator series): already in that shape
+        if d.n <= 0 or d.successes < 0 or d.successes > d.n:
+            break
+        if (previous is not None and d.date <= previous) or (start and d.date < start):
+            break
+        if through and d.date > through:
+            break
+        previous = d.date
+    else:
+        return days
     merged: dict[date, tuple[int, int]] = {}
     for d in days:
         if d.n < 0 or d.successes < 0 or d.successes > d.n:
@@ -237,11 +250,14 @@ def _outside_range_days(indicator: str, days: list[DayObs], trigger: Trigger) ->
 def _outside_range_window(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
     window = trigger.window_days or 1
     b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, 1, window)
-    for i, d in enumerate(days):
+    left = successes = n = 0
+    for d in days:  # sorted, one per date: the window is a run of days, summed as it slides
+        successes, n = successes + d.successes, n + d.n
         first = d.date - (window - 1) * _DAY
-        pooled = stats.pooled_rate(
-            (x.successes, x.n) for x in days[max(0, i - window) : i + 1] if x.date >= first
-        )
+        while days[left].date < first:
+            successes, n = successes - days[left].successes, n - days[left].n
+            left += 1
+        pooled = stats.Rate(successes, n)
         out, inside = _classify(pooled, trigger)
         b.feed(_Step(d.date, out, inside, pooled.value))
     return b.finish()
@@ -384,8 +400,18 @@ WARNING_LAMBDAS = (FAST_LAMBDA, SLOW_LAMBDA)
 BUDGET_SHARES = (0.65, 0.35)
 
 
-def detector_name(lam: float) -> str:
-    return f"EWMA λ={lam:g}"
+# The direction a series is watched in. A fall of first-contact resolution, a rise of
+# customers asking for a human or complaining: a one-sided detector for the direction that
+# hurts customers needs a lower limit for the same false-alarm budget than a two-sided one.
+# Escalation and the case mix are watched both ways (an escalation path that collapses is as
+# alarming as one that floods).
+BOTH_WAYS = "both"
+BELOW = "below"
+ABOVE = "above"
+
+
+def detector_name(lam: float, watch: str = BOTH_WAYS) -> str:
+    return f"EWMA λ={lam:g}" + ("" if watch == BOTH_WAYS else f", {watch} only")
 
 
 @dataclass(frozen=True)
@@ -397,6 +423,15 @@ class FittedBaseline:
     end: date
     rate: float  # pooled Σx/Σn over the baseline days
     key: stats.WarningKey
+
+    def side(self, watch: str) -> str:
+        """The side of the canonical table (whose rarer outcome is the success) that
+        ``watch`` on this series reads: a fall of a rate above ½ is a rise of its rarer
+        outcome."""
+        if watch == BOTH_WAYS:
+            return stats.BOTH
+        rare_is_success = self.rate < 0.5
+        return stats.HIGH if (watch == ABOVE) == rare_is_success else stats.LOW
 
 
 def baseline_fit(baseline: Sequence[DayObs]) -> FittedBaseline | None:
@@ -412,10 +447,12 @@ def baseline_fit(baseline: Sequence[DayObs]) -> FittedBaseline | None:
 
 
 def _ewma_episodes(
-    zs: Sequence[float], lam: float, limit: float
+    zs: Sequence[float], lam: float, limit: float, watch: str = BOTH_WAYS
 ) -> list[tuple[int, int | None, float]]:
-    """change_episodes for an EWMA, with the signed statistic E_t/σ_t on the opening day."""
+    """change_episodes for an EWMA, with the signed statistic E_t/σ_t on the opening day;
+    ``watch`` "below" or "above" looks at one side only."""
     sd = stats._ewma_sd_table(lam, len(zs) + 1)
+    sign = {BOTH_WAYS: 0, ABOVE: 1, BELOW: -1}[watch]
     out: list[tuple[int, int | None, float]] = []
     opened: int | None = None
     opened_stat = 0.0
@@ -425,11 +462,12 @@ def _ewma_episodes(
         t += 1
         e = lam * z + (1 - lam) * e
         s = e / sd[t]
+        seen = abs(s) if sign == 0 else sign * s
         if opened is None:
-            if abs(s) > limit:
+            if seen > limit:
                 opened, inside, opened_stat = i, 0, s
         else:
-            inside = inside + 1 if abs(s) <= limit else 0
+            inside = inside + 1 if seen <= limit else 0
             if inside >= REARM_DAYS:
                 out.append((opened, i, opened_stat))
                 opened, t, e = None, 0, 0.0
@@ -443,31 +481,74 @@ def change_warning_episodes(
     days: Sequence[DayObs],
     base: FittedBaseline,
     *,
+    extended: FittedBaseline | None = None,
     alphas: dict[float, float],
     rule: str = CHANGE_DETECTED,
     severity: str = WARNING,
     direction: str | None = None,
     lams: Sequence[float] = WARNING_LAMBDAS,
+    watch: str = BOTH_WAYS,
     trigger_range: tuple[float | None, float | None] = (None, None),
     through: date | None = None,
 ) -> list[Episode]:
     """Episodes of the calibrated EWMA detectors on the days after the baseline (``days``
     sorted, one per date, with data: as indicator series are).
 
-    Each detector's limit is the one its yearly in-control maximum exceeds with probability
-    ``alphas[λ]`` (its share of the operation's budget). The detectors' episodes are merged: one
-    story per overlap, told by the detector that fired first. ``direction`` None reports
-    "below"/"above" by the sign of the statistic.
+    Each detector's limit is the one its yearly in-control maximum (on the side ``watch``
+    looks at) exceeds with probability ``alphas[λ]`` (its share of the operation's budget).
+    The detectors' episodes are merged: one story per overlap, told by the detector that fired
+    first. ``direction`` None reports "below"/"above" by the sign of the statistic.
+
+    ``extended``: a longer baseline starting with ``base`` (evaluate.baseline_extend). ``base``
+    serves the days up to its end; if they raised no episode, the days after it are watched
+    against ``extended`` (its limits are those of its length), otherwise ``base`` keeps serving.
     """
+    options = {
+        "alphas": alphas,
+        "rule": rule,
+        "severity": severity,
+        "direction": direction,
+        "lams": lams,
+        "watch": watch,
+        "trigger_range": trigger_range,
+    }
+    if extended is not None and (through is None or through > extended.end):
+        first = _warning_episodes(indicator, days, base, through=extended.end, **options)
+        if not first:
+            return _warning_episodes(indicator, days, extended, through=through, **options)
+    return _warning_episodes(indicator, days, base, through=through, **options)
+
+
+def _warning_episodes(
+    indicator: str,
+    days: Sequence[DayObs],
+    base: FittedBaseline,
+    *,
+    alphas: dict[float, float],
+    rule: str,
+    severity: str,
+    direction: str | None,
+    lams: Sequence[float],
+    watch: str,
+    trigger_range: tuple[float | None, float | None],
+    through: date | None,
+) -> list[Episode]:
     monitored = [d for d in days if d.date > base.end and (through is None or d.date <= through)]
     if not monitored:
         return []
-    zs = [base.fitted.standardise(d.date.weekday(), d.successes, d.n) for d in monitored]
-    counts = {d.date: (d.successes, d.n) for d in monitored}
+    # base.fitted.standardise, inlined (the same arithmetic): every series of every operation
+    # passes here each day.
+    f = base.fitted
+    rates, spread, tau2, rate_var = f.rates, [p * (1 - p) for p in f.rates], f.tau2, f.rate_var
+    zs = []
+    for d in monitored:
+        w = d.date.weekday()
+        zs.append((d.successes / d.n - rates[w]) / math.sqrt(spread[w] / d.n + tau2 + rate_var[w]))
     found: list[tuple[int, int | None, float, float, float]] = []
+    side = base.side(watch)
     for lam in lams:
-        limit = stats.warning_limit(base.key, lam, alphas[lam], WARNING_LAMBDAS)
-        for opened, resolved, stat in _ewma_episodes(zs, lam, limit):
+        limit = stats.warning_limit(base.key, lam, alphas[lam], WARNING_LAMBDAS, side)
+        for opened, resolved, stat in _ewma_episodes(zs, lam, limit, watch):
             found.append((opened, resolved, stat, lam, limit))
     found.sort(key=lambda f: (f[0], f[1] is None, f[1] or 0))
     merged: list[list] = []
@@ -480,11 +561,12 @@ def change_warning_episodes(
             continue
         merged.append([opened, resolved, item])
     episodes = []
+    counts = {d.date: (d.successes, d.n) for d in monitored} if merged else {}
     for opened, resolved, (_, _, stat, lam, limit) in merged:
         day = monitored[opened]
         current = stats.pooled_window(counts, day.date, 7).value
         evidence = Evidence(
-            base.rate, base.start, base.end, current, detector_name(lam), abs(stat), limit
+            base.rate, base.start, base.end, current, detector_name(lam, watch), abs(stat), limit
         )
         way = direction or ("below" if stat < 0 else "above")
         firing = Firing(indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence)

@@ -4,6 +4,7 @@ turns the episodes into alerts; a backtest (``backtest_count``) only counts them
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -47,6 +48,19 @@ FAMILY = {
     "escalation_rate_complex": "escalation_rate",
 }
 DEFAULT_WARNING_BUDGET = 2.0
+# The direction each series is watched in (detectors.BOTH_WAYS when absent): the one that hurts
+# customers, where there is one.
+WATCH = {
+    "fcr_simple": detectors.BELOW,
+    "fcr_complex": detectors.BELOW,
+    "human_requested": detectors.ABOVE,
+    COMPLAINT_INDICATOR: detectors.ABOVE,
+}
+# A series the agreed criteria watch with change detection gets this many times the
+# false-alarm budget of the other series: a workshop that chose change detection asked to hear
+# early of a change there. (Series named with range rules keep weight 1: their breach covers
+# "out of range", and more budget there would only make, e.g., a steady simple FCR noisier.)
+AGREED_WEIGHT = 3.0
 
 
 def family(indicator: str) -> str:
@@ -73,6 +87,9 @@ class BaselineWindow:
     start: date
     end: date
     source: str
+    # Set when the window was extended (baseline_extend): the end of the shorter baseline that
+    # served the days up to ``end``.
+    first_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -81,11 +98,14 @@ class Context:
     fitted baseline, and each detector's share of the operation's budget."""
 
     window: BaselineWindow | None
-    baselines: dict[str, detectors.FittedBaseline]
-    alphas: dict[float, float]  # per EWMA λ: each series' detector's yearly alarm probability
+    baselines: dict[str, detectors.FittedBaseline]  # on the window (its first part if extended)
+    # per series, per EWMA λ: that detector's yearly false-alarm probability
+    alphas: dict[str, dict[float, float]]
     budget: float
     data_end: date | None
     live: bool
+    # The extended window's baselines (baseline_extend), per series that has one.
+    extended: dict[str, detectors.FittedBaseline] = field(default_factory=dict)
     _days: dict[str, list[detectors.DayObs]] = field(default_factory=dict)
 
     def days(self, series: dict[str, list[Point]], key: str) -> list[detectors.DayObs]:
@@ -152,8 +172,11 @@ def baseline_window(
             continue  # agreed before the data (or the pilot) began: nothing to re-estimate
         after = [d for d in days if d >= since]
         if len(after) >= wanted:
-            return BaselineWindow(
-                after[0], after[wanted - 1], f"since criteria v{v.number} was agreed ({since})"
+            return baseline_extend(
+                BaselineWindow(
+                    after[0], after[wanted - 1], f"since criteria v{v.number} was agreed ({since})"
+                ),
+                after,
             )
     if operation.go_live is not None:
         pilot = [d for d in days if d < operation.go_live][-settings.STOPLINE_BASELINE_DAYS_MAX :]
@@ -161,8 +184,28 @@ def baseline_window(
             return BaselineWindow(pilot[0], pilot[-1], "the pilot before go-live")
     first = days[:wanted]
     if len(first) >= detectors.MIN_BASELINE_DAYS:
-        return BaselineWindow(first[0], first[-1], f"the first {len(first)} days with data")
+        window = BaselineWindow(first[0], first[-1], f"the first {len(first)} days with data")
+        return baseline_extend(window, days)
     return None
+
+
+def baseline_extend(window: BaselineWindow, days: list[date]) -> BaselineWindow:
+    """A longer baseline once the data allow it: when STOPLINE_BASELINE_DAYS_MAX days with data
+    exist from the window's start, the window grows to them (``first_end`` keeps where the
+    shorter one ended). The shorter baseline still serves the days up to the new end, and a
+    series that was warned on during those days keeps it (detectors.change_warning_episodes):
+    a change is never folded into its own baseline. ``days``: the days with data, sorted."""
+    longest = settings.STOPLINE_BASELINE_DAYS_MAX
+    since = [d for d in days if d >= window.start]
+    inside = sum(1 for d in since if d <= window.end)
+    if window.first_end is not None or inside >= longest or len(since) < longest:
+        return window
+    end = since[longest - 1]
+    source = (
+        f"{window.source}, extended to {longest} days on {end} "
+        f"(a series warned on before then keeps the first {inside})"
+    )
+    return BaselineWindow(window.start, end, source, first_end=window.end)
 
 
 def warning_budget(operation: Operation) -> tuple[float, bool]:
@@ -182,13 +225,15 @@ def detection_context(
     *,
     live: bool,
     budget: float | None = None,
+    agreed: Iterable[str] = (),
 ) -> Context:
     """The context of an operation's evaluation: its baseline window (baseline_window) and
-    its false-warning budget (warning_budget), fitted over the series (context_build)."""
+    its false-warning budget (warning_budget), fitted over the series (context_build);
+    ``agreed``: the indicators the criteria watch with change detection."""
     if budget is None:
         budget = warning_budget(operation)[0]
     window = baseline_window(operation, version, [p.day for p in series[FEED_INDICATOR]])
-    return context_build(series, window, budget=budget, live=live)
+    return context_build(series, window, budget=budget, live=live, agreed=agreed)
 
 
 def context_build(
@@ -197,14 +242,18 @@ def context_build(
     *,
     budget: float = DEFAULT_WARNING_BUDGET,
     live: bool = True,
+    agreed: Iterable[str] = (),
 ) -> Context:
-    """Fit the baseline of every watched series over one window and split the budget: with m
-    detectors watching, each gets α = μ/m, μ the Poisson mean that keeps an in-control year
-    within the budget (stats.poisson_mean_for), shared between the fast and the slow detector
-    (detectors.BUDGET_SHARES) and then equally between the series (Bonferroni). Pure."""
+    """Fit the baseline of every watched series over one window and split the budget: μ, the
+    Poisson mean that keeps an in-control year within the budget (stats.poisson_mean_for), is
+    shared between the fast and the slow detector (detectors.BUDGET_SHARES) and then between
+    the series in proportion to their weight (Bonferroni): AGREED_WEIGHT for a series the
+    criteria watch with change detection (``agreed``), 1 for the others. Pure."""
     feed = [p.day for p in series.get(FEED_INDICATOR, [])]
     baselines: dict[str, detectors.FittedBaseline] = {}
+    extended: dict[str, detectors.FittedBaseline] = {}
     if window is not None:
+        first_end = window.first_end or window.end
         for key in WARNING_SERIES:
             days = []
             for p in series.get(key, []):  # oldest first: stop after the window
@@ -212,16 +261,25 @@ def context_build(
                     break
                 if p.day >= window.start and p.n:
                     days.append(p.obs)
-            fitted = detectors.baseline_fit(days)
-            if fitted is not None:
-                baselines[key] = fitted
+            fitted = detectors.baseline_fit([d for d in days if d.date <= first_end])
+            if fitted is None:
+                continue
+            baselines[key] = fitted
+            longer = detectors.baseline_fit(days) if window.first_end else None
+            if longer is not None:
+                extended[key] = longer
     mu = stats.poisson_mean_for(budget)
-    series_count = max(1, len(baselines))
+    named = set(agreed)
+    weights = {key: AGREED_WEIGHT if key in named else 1.0 for key in baselines}
+    total = sum(weights.values()) or 1.0
     alphas = {
-        lam: min(0.5, mu * share / series_count)
-        for lam, share in zip(detectors.WARNING_LAMBDAS, detectors.BUDGET_SHARES, strict=True)
+        key: {
+            lam: min(0.5, mu * share * weight / total)
+            for lam, share in zip(detectors.WARNING_LAMBDAS, detectors.BUDGET_SHARES, strict=True)
+        }
+        for key, weight in weights.items()
     }
-    return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live)
+    return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live, extended)
 
 
 def warning_checks(
@@ -239,13 +297,23 @@ def warning_checks(
     return checks
 
 
-def checks_for_version(version: CriteriaVersion, context: Context | None = None) -> list[Check]:
+def version_targets(version: CriteriaVersion) -> dict[str, IndicatorTarget]:
+    """The version's targets by indicator key (one query)."""
+    return {t.key: t for t in version.targets.select_related("owner")}
+
+
+def checks_for_version(
+    version: CriteriaVersion,
+    context: Context | None = None,
+    targets: dict[str, IndicatorTarget] | None = None,
+) -> list[Check]:
     """The breaches the version's targets ask for, the feed check, and (given a context) one
-    warning check per watched series that has a baseline."""
+    warning check per watched series that has a baseline. ``targets``: version_targets, if
+    already read."""
     checks = []
-    targets = {}
-    for target in version.targets.select_related("owner"):
-        targets[target.key] = target
+    if targets is None:
+        targets = version_targets(version)
+    for target in targets.values():
         if target.key not in SERIES_OF:
             continue
         trigger = Trigger(
@@ -281,11 +349,11 @@ def episodes_find(
 
     Warnings, and breaches of an agreed ``change_detected`` on a daily series, run the
     calibrated EWMA of the warning tier against the context's baseline (a breach uses the fast
-    detector with the same limit, so it never adds a false alarm the warnings do not already
-    count). ``no_data`` looks past the last day with data only in a live evaluation: a
-    backtest over a file that ended is not an outage. Without a context (or for the weekly
-    review score) change detection keeps its own baseline: the pilot, else the first
-    STOPLINE_BASELINE_DAYS days with data."""
+    detector with the same limit, watching the same way, so it never adds a false alarm the
+    warnings do not already count). ``no_data`` looks past the last day with data only in a
+    live evaluation: a backtest over a file that ended is not an outage. Without a context (or
+    for the weekly review score) change detection keeps its own baseline: the pilot, else the
+    first STOPLINE_BASELINE_DAYS days with data."""
     days = context.days(series, check.series) if context else to_day_obs(series[check.series])
     rule = check.trigger.rule
     if rule == detectors.NO_DATA and check.series == "review_score":
@@ -300,11 +368,13 @@ def episodes_find(
             check.indicator,
             days,
             context.baselines[check.series],
-            alphas=context.alphas,
+            extended=context.extended.get(check.series),
+            alphas=context.alphas[check.series],
             rule=rule,
             severity=check.severity,
             direction=("mix" if rule == detectors.CASE_MIX else (None if warning else "change")),
             lams=detectors.WARNING_LAMBDAS if warning else (detectors.FAST_LAMBDA,),
+            watch=WATCH.get(check.series, detectors.BOTH_WAYS),
             trigger_range=check.trigger.range,
             through=through,
         )
@@ -327,8 +397,10 @@ def evaluation_find(
     live: bool,
 ) -> tuple[Context, list[tuple[Check, list[Episode]]]]:
     """Both tiers over the series: every check with its episodes, warnings first."""
-    context = detection_context(operation, version, series, live=live)
-    checks = checks_for_version(version, context)
+    targets = version_targets(version)
+    watched = [k for k, t in targets.items() if t.rule == detectors.CHANGE_DETECTED]
+    context = detection_context(operation, version, series, live=live, agreed=watched)
+    checks = checks_for_version(version, context, targets)
     return context, episodes_all(checks, series, through, context, go_live=operation.go_live)
 
 
@@ -385,7 +457,8 @@ def backtest_count(
     """How many times ``indicator``'s trigger in ``version`` would have fired on the data so
     far (``series``: the operation's indicator_series, if already read); None when the
     operation has no data for it. Writes nothing."""
-    target = next((c for c in checks_for_version(version) if c.indicator == indicator), None)
+    checks = checks_for_version(version)
+    target = next((c for c in checks if c.indicator == indicator), None)
     if target is None:
         return None
     if series is None:
@@ -395,5 +468,6 @@ def backtest_count(
     through = series[target.series][-1].day
     context = None
     if target.trigger.rule in (detectors.CHANGE_DETECTED, detectors.CASE_MIX):
-        context = detection_context(operation, version, series, live=False)
+        agreed = [c.indicator for c in checks if c.trigger.rule == detectors.CHANGE_DETECTED]
+        context = detection_context(operation, version, series, live=False, agreed=agreed)
     return len(episodes_find(target, series, through, operation.go_live, context))

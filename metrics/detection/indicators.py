@@ -251,7 +251,10 @@ def rolling(points: Sequence[Point], days: int) -> list[Point]:
 
 
 def to_day_obs(points: Iterable[Point]) -> list[DayObs]:
-    return [p.obs for p in points if p.n > 0]
+    # tuple.__new__ rather than DayObs(...): every series of every operation is converted at
+    # each evaluation, and the named tuple's own constructor costs a Python call per day.
+    new = tuple.__new__
+    return [new(DayObs, (p.day, p.successes, p.n)) for p in points if p.n > 0]
 
 
 def day_obs(

@@ -304,16 +304,26 @@ def tau2_upper(baseline: Baseline, z: float = 1.2816) -> float:
     :func:`tau2_draw` at the lower χ² quantile (Wilson–Hilferty approximation)."""
     if not baseline.terms or baseline.dof <= 0:
         return baseline.tau2
+    return tau2_solve(baseline, _upper_q(baseline, z))
+
+
+def _upper_q(baseline: Baseline, z: float) -> float:
+    """The value of Q(τ²) at the upper confidence bound of τ² (see tau2_upper)."""
     k = baseline.dof
     chi2 = k * max(0.0, 1 - 2 / (9 * k) - z * math.sqrt(2 / (9 * k))) ** 3
-    return tau2_solve(baseline, chi2 * len(baseline.terms) / k)
+    return chi2 * len(baseline.terms) / k
+
+
+def _big_q(baseline: Baseline, t2: float) -> float:
+    """Q(τ²) = Σ d_i² / (b_i + τ²·a_i) over the baseline days; decreasing in τ²."""
+    return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
 
 
 def tau2_solve(baseline: Baseline, q: float) -> float:
     """The τ² at which Q(τ²) = Σ d_i² / (b_i + τ²·a_i) equals ``q`` (0 if Q(0) ≤ q)."""
 
     def big_q(t2: float) -> float:
-        return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
+        return _big_q(baseline, t2)
 
     if big_q(0.0) <= q:
         return 0.0
@@ -591,27 +601,89 @@ class WarningKey:
         p = sum(rates) / len(rates)
         count = mean_n * min(p, 1 - p)
         binomial = p * (1 - p) / mean_n
-        tau2 = tau2_upper(baseline)
-        rho = tau2 / (tau2 + binomial) if tau2 + binomial > 0 else 0.0
+        if baseline.terms and baseline.dof > 0 and binomial > 0:
+            # ρ ≤ g exactly when τ² ≤ τ²_g = g/(1 − g)·binomial, i.e. when Q(τ²_g) is at most
+            # Q at the upper bound (Q decreases): a few sums instead of solving for τ² (every
+            # series of every operation is keyed at each evaluation).
+            q = _upper_q(baseline, 1.2816)
+            rho = next(
+                (g for g in RHO_GRID if g < 1 and _big_q(baseline, g / (1 - g) * binomial) <= q),
+                RHO_GRID[-1],
+            )
+        else:
+            tau2 = tau2_upper(baseline)
+            rho = tau2 / (tau2 + binomial) if tau2 + binomial > 0 else 0.0
+            rho = grid_ceiling(rho, RHO_GRID)
         return cls(
             baseline_days=int(grid_floor(baseline.days, BASELINE_DAY_GRID)),
             count=grid_floor(count, COUNT_GRID),
-            rho=grid_ceiling(rho, RHO_GRID),
+            rho=rho,
         )
 
 
-@lru_cache(maxsize=512)
+# Which excursions of the EWMA a detector watches, on the canonical operation (whose rarer
+# outcome is the success): both ways (|E_t|), only up (E_t) or only down (−E_t).
+BOTH, HIGH, LOW = "both", "high", "low"
+SIDES = (BOTH, HIGH, LOW)
+
+
 def yearly_maxima(
     key: WarningKey, lams: tuple[float, ...], runs: int = 400, seed: int = 0
-) -> dict[float, tuple[float, ...]]:
-    """Sorted yearly maxima of |E_t|/σ_t per λ over ``runs`` simulated in-control years of the
-    canonical operation ``key`` (each with its own estimated baseline). Cached per key."""
+) -> dict[tuple[float, str], tuple[float, ...]]:
+    """Sorted yearly maxima of E_t/σ_t per (λ, side) over ``runs`` simulated in-control years
+    of the canonical operation ``key`` (each with its own estimated baseline): of |E_t| for
+    "both", E_t for "high", −E_t for "low" (at low counts the two tails differ: the rarer
+    outcome is skewed). Cached per key."""
+    return _simulated_years(key, lams, runs, seed)[0]
+
+
+def cluster_factors(
+    key: WarningKey, lams: tuple[float, ...], runs: int = 400, seed: int = 0
+) -> dict[tuple[float, str], tuple[tuple[float, float], ...]]:
+    """Per (λ, side): (a, c) for the false-alarm probabilities a of ALPHA_GRID that at least
+    CLUSTER_MIN_YEARS simulated years reach: c is the mean number of episodes (re-arming as
+    the detector does) in a year whose maximum passes the limit for a. An unlucky baseline
+    gives several false alarms, not one; c ≥ 1 measures by how much."""
+    return _simulated_years(key, lams, runs, seed)[1]
+
+
+CLUSTER_MIN_YEARS = 20
+
+
+def _count_episodes(zs: Sequence[float], lam: float, limit: float, sign: int) -> int:
+    """How many episodes a detector opens on ``zs`` (sign 0: |E_t|, 1: E_t, −1: −E_t), with
+    the re-arming of change_episodes."""
+    sd = _ewma_sd_table(lam, len(zs) + 1)
+    count = inside = t = 0
+    opened = False
+    e = 0.0
+    for z in zs:
+        t += 1
+        e = lam * z + (1 - lam) * e
+        s = e / sd[t]
+        seen = (s if s >= 0 else -s) if sign == 0 else sign * s
+        if not opened:
+            if seen > limit:
+                opened, inside = True, 0
+                count += 1
+        else:
+            inside = inside + 1 if seen <= limit else 0
+            if inside >= REARM_DAYS:
+                opened, t, e = False, 0, 0.0
+    return count
+
+
+@lru_cache(maxsize=512)
+def _simulated_years(key: WarningKey, lams: tuple[float, ...], runs: int, seed: int) -> tuple:
     rng = random.Random(f"{seed}:{key}:{lams}")
     p = key.count / _CANONICAL_N
     binomial = p * (1 - p) / _CANONICAL_N
     tau = math.sqrt(key.rho / (1 - key.rho) * binomial) if key.rho < 1 else 0.0
     tables = {lam: _ewma_sd_table(lam, 400) for lam in lams}
-    maxima: dict[float, list[float]] = {lam: [] for lam in lams}
+    maxima: dict[tuple[float, str], list[float]] = {
+        (lam, side): [] for lam in lams for side in SIDES
+    }
+    paths = []
     for _ in range(runs):
         start = rng.randrange(WEEKDAYS)
         days = []
@@ -621,17 +693,37 @@ def yearly_maxima(
             days.append((w, simulate_day(rng, p, tau, n), n))
         fitted = baseline_estimate(days[: key.baseline_days])
         zs = [fitted.standardise(w, x, n) for w, x, n in days[key.baseline_days :]]
+        paths.append(zs)
         for lam in lams:
             sd = tables[lam]
             keep = 1 - lam
-            e = top = 0.0
+            e = high = low = 0.0
             for t, z in enumerate(zs, start=1):
                 e = lam * z + keep * e
-                s = (e if e >= 0 else -e) / sd[t]
-                if s > top:
-                    top = s
-            maxima[lam].append(top)
-    return {lam: tuple(sorted(values)) for lam, values in maxima.items()}
+                s = e / sd[t]
+                if s > high:
+                    high = s
+                elif -s > low:
+                    low = -s
+            maxima[(lam, BOTH)].append(max(high, low))
+            maxima[(lam, HIGH)].append(high)
+            maxima[(lam, LOW)].append(low)
+    sorted_maxima = {k: tuple(sorted(values)) for k, values in maxima.items()}
+    factors: dict[tuple[float, str], tuple[tuple[float, float], ...]] = {}
+    for (lam, side), values in maxima.items():
+        sign = {BOTH: 0, HIGH: 1, LOW: -1}[side]
+        found = []
+        for a in ALPHA_GRID:
+            if a * runs < CLUSTER_MIN_YEARS:
+                break
+            limit = limit_for(sorted_maxima[(lam, side)], a)
+            years = [i for i, m in enumerate(values) if m > limit]
+            if not years:
+                break
+            episodes = sum(_count_episodes(paths[i], lam, limit, sign) for i in years)
+            found.append((a, max(1.0, episodes / len(years))))
+        factors[(lam, side)] = tuple(found)
+    return sorted_maxima, factors
 
 
 def limit_for(maxima: Sequence[float], alpha: float) -> float:
@@ -654,6 +746,24 @@ def limit_for(maxima: Sequence[float], alpha: float) -> float:
     beta = sum(m - x0 for m in maxima[runs - tail :]) / tail or 1e-9
     a0 = tail / runs
     return x0 + beta * math.log(a0 / alpha)
+
+
+def count_limit(
+    maxima: Sequence[float], factors: Sequence[tuple[float, float]], alpha: float
+) -> float:
+    """The limit at which a detector opens ``alpha`` false episodes a year on average: the
+    limit its yearly maximum passes with probability alpha / c, c the mean number of episodes
+    in a year that has one (cluster_factors), read at the simulated level nearest that
+    probability (the smallest one below the simulated range)."""
+    if not factors:
+        return limit_for(maxima, alpha)
+
+    def near(a: float) -> float:
+        return min(factors, key=lambda f: abs(math.log(f[0] / a)))[1]
+
+    c = near(alpha)
+    c = near(alpha / c)
+    return limit_for(maxima, min(alpha / c, 0.999))
 
 
 def poisson_mean_for(budget: float, confidence: float = 0.985) -> float:
@@ -690,8 +800,9 @@ ALPHA_GRID = (
 TABLE_FILE = Path(__file__).parent / "data" / "warning_limits.json"
 
 
-def table_key(key: WarningKey, lam: float) -> str:
-    return f"{key.baseline_days}|{key.count:g}|{key.rho:g}|{lam:g}"
+def table_key(key: WarningKey, lam: float, side: str = BOTH) -> str:
+    text = f"{key.baseline_days}|{key.count:g}|{key.rho:g}|{lam:g}"
+    return text if side == BOTH else f"{text}|{side}"
 
 
 @lru_cache(maxsize=1)
@@ -704,19 +815,31 @@ def _table() -> dict[str, list[float]]:
         return json.load(handle)["limits"]
 
 
-def table_row(key: WarningKey, lam: float, lams: tuple[float, ...]) -> list[float]:
-    """The limits of ALPHA_GRID for one key and λ (simulated with ``lams`` when missing)."""
-    row = _table().get(table_key(key, lam))
+def table_row(
+    key: WarningKey, lam: float, lams: tuple[float, ...], side: str = BOTH
+) -> list[float]:
+    """The limits of ALPHA_GRID for one key, λ and side (simulated with ``lams`` when
+    missing)."""
+    row = _table().get(table_key(key, lam, side))
     if row is not None:
         return row
-    maxima = yearly_maxima(key, lams)[lam]
-    return [limit_for(maxima, a) for a in ALPHA_GRID]
+    return limits_row(key, lam, lams, side)
 
 
-def warning_limit(key: WarningKey, lam: float, alpha: float, lams: tuple[float, ...]) -> float:
-    """The EWMA limit for a yearly false-alarm probability ``alpha``: interpolated in log α
-    between the grid's limits (linear extrapolation beyond its ends)."""
-    row = table_row(key, lam, lams)
+def limits_row(key: WarningKey, lam: float, lams: tuple[float, ...], side: str) -> list[float]:
+    """Simulated: the limits at which the detector opens a of ALPHA_GRID false episodes a year
+    on average (count_limit), for one key, λ and side."""
+    maxima = yearly_maxima(key, lams)[(lam, side)]
+    factors = cluster_factors(key, lams)[(lam, side)]
+    return [count_limit(maxima, factors, a) for a in ALPHA_GRID]
+
+
+def warning_limit(
+    key: WarningKey, lam: float, alpha: float, lams: tuple[float, ...], side: str = BOTH
+) -> float:
+    """The EWMA limit for a yearly false-alarm probability ``alpha`` on ``side``: interpolated
+    in log α between the grid's limits (linear extrapolation beyond its ends)."""
+    row = table_row(key, lam, lams, side)
     x = math.log(alpha)
     xs = [math.log(a) for a in ALPHA_GRID]
     i = 0

@@ -1,8 +1,11 @@
 """Write the warning-limit table: python -m metrics.detection.warning_table [--runs 400]
 
-For every canonical key of the grid (stats.BASELINE_DAY_GRID × COUNT_GRID × RHO_GRID) and
-each λ of the warning tier, simulates in-control years (stats.yearly_maxima) and stores the
-limit at each false-alarm probability of stats.ALPHA_GRID in data/warning_limits.json.
+For every canonical key of the grid (stats.BASELINE_DAY_GRID × COUNT_GRID × RHO_GRID), each λ
+of the warning tier and each side (both ways, up, down: stats.SIDES), simulates in-control
+years (stats.yearly_maxima) and stores the limit at which the detector opens, on average, each
+number of false episodes a year of stats.ALPHA_GRID (stats.count_limit: the yearly maximum's
+quantile, corrected for the false alarms that come in clusters after an unlucky baseline) in
+data/warning_limits.json.
 Deterministic (fixed seeds); rerun after changing the grid, the λs or the simulation.
 """
 
@@ -28,10 +31,15 @@ def main(argv: list[str] | None = None) -> int:
             for rho in stats.RHO_GRID:
                 key = stats.WarningKey(days, count, rho)
                 maxima = stats.yearly_maxima(key, WARNING_LAMBDAS, runs=args.runs)
+                factors = stats.cluster_factors(key, WARNING_LAMBDAS, runs=args.runs)
                 for lam in WARNING_LAMBDAS:
-                    limits[stats.table_key(key, lam)] = [
-                        round(stats.limit_for(maxima[lam], a), 4) for a in stats.ALPHA_GRID
-                    ]
+                    for side in stats.SIDES:
+                        limits[stats.table_key(key, lam, side)] = [
+                            round(
+                                stats.count_limit(maxima[(lam, side)], factors[(lam, side)], a), 4
+                            )
+                            for a in stats.ALPHA_GRID
+                        ]
     # One row per line: a reviewable diff when the table is regenerated.
     rows = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(limits.items())]
     text = "\n".join(

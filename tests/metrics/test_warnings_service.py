@@ -133,7 +133,11 @@ def test_the_pages_show_both_tiers(client, personas, collapsed):
     assert f"warning of {warning.opened_on:%Y-%m-%d}" in detail.content.decode()
     board = client.get(reverse("metrics:dashboard", args=[collapsed.slug]), {"days": 365})
     text = board.content.decode()
-    assert "Early warnings compare with the baseline 5 Jan 2026 – 1 Feb 2026" in text
+    # 70 days of data: the baseline grew to 56 days, but the escalation rate, warned on from
+    # day 42, keeps the first 28 (its warning's evidence says so).
+    assert "Early warnings compare with the baseline 5 Jan 2026 – 1 Mar 2026" in text
+    assert "a series warned on before then keeps the first 28" in text
+    assert warning.baseline_end == date(2026, 2, 1)
     assert 'class="badge warning"' in text
 
 
@@ -158,7 +162,14 @@ def test_baselines_follow_the_agreement(personas, agreed):
     type(agreed).objects.filter(pk=agreed.pk).update(agreed_at=datetime(2025, 12, 1, tzinfo=UTC))
     add_days(op, START, 100, escalation=lambda i: 0.17 if i < 50 else 0.11)
     days = [day(i) for i in range(100)]
-    assert baseline_window(op, agreed, days).source == "the first 28 days with data"
+    assert baseline_window(op, agreed, days[:50]).source == "the first 28 days with data"
+    # Once 56 days exist the baseline grows to them; the first 28 served the days before.
+    longer = baseline_window(op, agreed, days)
+    assert (longer.start, longer.first_end, longer.end) == (day(0), day(27), day(55))
+    assert longer.source == (
+        f"the first 28 days with data, extended to 56 days on {day(55)} "
+        "(a series warned on before then keeps the first 28)"
+    )
     # The lower rate is accepted: a new version is agreed on day 50.
     draft_ensure(operation=op, actor=None)
     second = agree(personas)
