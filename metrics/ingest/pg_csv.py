@@ -25,6 +25,7 @@ import json
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, date
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -41,7 +42,6 @@ from metrics.ingest.columnar import (
     STAGE_COLUMNS,
     Block,
     BlockChecker,
-    CheckedBlock,
     LongLineAt,
     blocks,
 )
@@ -113,6 +113,19 @@ class NotPlain(Exception):
     """The header spans lines: the slow path reads such a file."""
 
 
+@dataclass
+class Prepared:
+    """One block, checked (FastConversations._prepare)."""
+
+    lines: int = 0
+    passed: int = 0
+    copy_text: bytes = b""
+    rows: list[tuple[int, list]] = field(default_factory=list)
+    rejects: list[RejectedRow] = field(default_factory=list)
+    dates: set[date] = field(default_factory=set)
+    ids: list = field(default_factory=list)
+
+
 class DirectFailed(Exception):
     """A row of the file is already stored (or twice in the file): the direct load was rolled
     back and the file goes through the staging table instead."""
@@ -164,7 +177,7 @@ class FastConversations:
         with ThreadPoolExecutor(max_workers=CHECKS_AHEAD) as pool:
             waiting: deque[tuple[Block | LongLineAt, Future | None]] = deque()
             for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
-                check = pool.submit(self.checker.check, item) if isinstance(item, Block) else None
+                check = pool.submit(self._prepare, item) if isinstance(item, Block) else None
                 if len(waiting) == CHECKS_AHEAD:
                     yield waiting.popleft()
                 waiting.append((item, check))
@@ -188,7 +201,7 @@ class FastConversations:
                     if isinstance(item, LongLineAt):
                         self._long_line_reject(item)
                         continue
-                    copy_text, python_rows = self._block_check(item, check.result())
+                    copy_text, python_rows = self._absorb(check.result())
                     with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
                         if copy_text:
                             copy.write(copy_text)
@@ -229,7 +242,7 @@ class FastConversations:
             if isinstance(item, LongLineAt):
                 self._long_line_reject(item)
             else:
-                copy_text, python_rows = self._block_check(item, check.result())
+                copy_text, python_rows = self._absorb(check.result())
                 names = ", ".join(STAGE_COLUMNS)
                 with connection.cursor() as cursor:
                     if copy_text:
@@ -242,27 +255,27 @@ class FastConversations:
                 pa.default_memory_pool().release_unused()  # keep the peak to about two blocks
             progress(self.total, self.rejected)
 
-    def _block_check(
-        self, block: Block, checked: CheckedBlock | None
-    ) -> tuple[bytes, list[tuple[int, list]]]:
-        """The block's checked rows: the COPY text of those pyarrow passed and, for the others
-        that `conversation_clean` passes, their line and values (in the COPY's column order,
-        without the line). Rejected rows are quarantined."""
-        rejects: list[RejectedRow] = []
+    def _prepare(self, block: Block) -> "Prepared":
+        """A block's rows, checked and ready to COPY (run in the checking thread, so that the
+        rows pyarrow does not pass are cleaned while PostgreSQL writes the block before): the
+        COPY text of those pyarrow passed and, for the others that `conversation_clean`
+        passes, their line and values (in the COPY's column order, without the line). Touches
+        no state of the run; `_absorb` counts and quarantines in the caller's thread."""
+        checked = self.checker.check(block)
+        prepared = Prepared()
         if checked is None:  # not one record per line: the csv module reads it
             rows = []
             text = block.data.decode("utf-8", errors="replace")
             for record in csv_block_records(
                 text, columns=self.columns, first_line=block.first_line
             ):
-                self.total += 1
+                prepared.lines += 1
                 if record.data is None:
-                    rejects.append(_reject(self.run, record, [("", record.error)]))
+                    prepared.rejects.append(_reject(self.run, record, [("", record.error)]))
                 else:
                     rows.append((record.line, record.data, record.original))
-            copy_text = b""
         else:
-            self.total += block.lines
+            prepared.lines = block.lines
             lines = None
             rows = []
             for line, data in checked.python_rows:
@@ -274,18 +287,17 @@ class FastConversations:
                 else:
                     original = lines[line - block.first_line].decode("utf-8", errors="replace")
                 rows.append((line, data, original))
-            copy_text = checked.copy_text
-            self.passed += checked.passed
-            self.dates |= checked.dates
+            prepared.copy_text = checked.copy_text
+            prepared.passed = checked.passed
+            prepared.dates = checked.dates
             if checked.ids is not None and self.checker.direct is None:
-                self.ids.append(checked.ids)
-        cleaned: list[tuple[int, list]] = []
+                prepared.ids.append(checked.ids)
         python_ids = []
         for line, data, original in rows:
             row, errors = conversation_clean(data, tz=self.tz)
             if errors:
                 record = Record(line, original[:MAX_ORIGINAL_CHARS], None)
-                rejects.append(_reject(self.run, record, errors))
+                prepared.rejects.append(_reject(self.run, record, errors))
                 continue
             row["survey_complaint"] = self._complaint(row["survey_comment"])
             row["metadata"] = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
@@ -296,13 +308,21 @@ class FastConversations:
             values = [row[c] for c in STAGE_COLUMNS[:-1]]
             if self.checker.direct is not None:
                 values += [self.operation.pk, self.run.pk, self.run.pk]
-            cleaned.append((line, values))
+            prepared.rows.append((line, values))
             python_ids.append(row["conversation_id"])
-            self.dates.add(_as_date(row["local_date"]))
+            prepared.dates.add(_as_date(row["local_date"]))
         if python_ids and self.checker.direct is None:
-            self.ids.append(pa.chunked_array([pa.array(python_ids, pa.string())]))
-        self._rejects_save(rejects)
-        return copy_text, cleaned
+            prepared.ids.append(pa.chunked_array([pa.array(python_ids, pa.string())]))
+        return prepared
+
+    def _absorb(self, prepared: "Prepared") -> tuple[bytes, list[tuple[int, list]]]:
+        """Count a prepared block and quarantine its rejected rows; its rows to COPY."""
+        self.total += prepared.lines
+        self.passed += prepared.passed
+        self.dates |= prepared.dates
+        self.ids.extend(prepared.ids)
+        self._rejects_save(prepared.rejects)
+        return prepared.copy_text, prepared.rows
 
     def _long_line_reject(self, item: LongLineAt) -> None:
         self.total += 1
