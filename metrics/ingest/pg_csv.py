@@ -38,6 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from criteria.models import Operation
 from metrics.ingest.columnar import (
     DIRECT_COLUMNS,
     STAGE_COLUMNS,
@@ -59,15 +60,17 @@ from metrics.ingest.formats import (
 )
 from metrics.ingest.upserts import (
     _VALUE_COLUMNS,
+    AGGREGATE_FIELDS,
     _as_date,
     _claim_check,
     _conflict,
     _reject,
     _Superseded,
+    complaint_phrases_extra,
     value_incoming,
     values_differ,
 )
-from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow, SurveyPhrases
+from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
 
 BLOCK_ROWS = settings.STOPLINE_INGEST_BLOCK_ROWS
 CHECKS_AHEAD = 1
@@ -121,7 +124,7 @@ class Prepared:
     lines: int = 0
     passed: int = 0
     copy_text: bytes = b""
-    rows: list[tuple[int, list]] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)  # the other rows' values, to COPY
     rejects: list[RejectedRow] = field(default_factory=list)
     dates: set[date] = field(default_factory=set)
     ids: array = field(default_factory=lambda: array("q"))  # hashes of the staged ids
@@ -141,11 +144,7 @@ class FastConversations:
         self.operation = run.operation
         self.columns = columns
         self.tz = ZoneInfo(self.operation.timezone)
-        self.extra_phrases = (
-            SurveyPhrases.objects.filter(organization_id=self.operation.organization_id)
-            .values_list("extra_complaint_phrases", flat=True)
-            .first()
-        )
+        self.extra_phrases = complaint_phrases_extra(self.operation)
         self.checker = BlockChecker(
             columns=columns,
             timezone=self.operation.timezone,
@@ -195,7 +194,6 @@ class FastConversations:
         stored already or repeated in the file; then DirectFailed is raised and nothing of this
         attempt stays (quarantined rows included)."""
         table = Conversation._meta.db_table
-        names = ", ".join(DIRECT_COLUMNS)
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 _claim_check(self.run, attempt)
@@ -204,14 +202,7 @@ class FastConversations:
                     if isinstance(item, LongLineAt):
                         self._long_line_reject(item)
                         continue
-                    copy_text, python_rows = self._absorb(check.result())
-                    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
-                        if copy_text:
-                            copy.write(copy_text)
-                    if python_rows:
-                        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                            for _line, values in python_rows:
-                                copy.write_row(values)
+                    _block_copy(cursor, table, DIRECT_COLUMNS, *self._absorb(check.result()))
                     pa.default_memory_pool().release_unused()
                     progress(self.total, self.rejected)
                 self._aggregates(cursor, self.dates)
@@ -225,7 +216,8 @@ class FastConversations:
         once instead of for every row)."""
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, self.operation.pk])
         cursor.execute(
-            "SELECT 1 FROM criteria_operation WHERE id = %s FOR KEY SHARE", [self.operation.pk]
+            f"SELECT 1 FROM {Operation._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
+            [self.operation.pk],
         )
         if cursor.fetchone() is None:
             raise _Superseded  # the operation (and with it the run) was deleted
@@ -245,16 +237,8 @@ class FastConversations:
             if isinstance(item, LongLineAt):
                 self._long_line_reject(item)
             else:
-                copy_text, python_rows = self._absorb(check.result())
-                names = ", ".join(STAGE_COLUMNS)
                 with connection.cursor() as cursor:
-                    if copy_text:
-                        with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT csv)") as copy:
-                            copy.write(copy_text)
-                    if python_rows:
-                        with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
-                            for line, values in python_rows:
-                                copy.write_row([*values, line])
+                    _block_copy(cursor, STAGE, STAGE_COLUMNS, *self._absorb(check.result()))
                 pa.default_memory_pool().release_unused()  # keep the peak to about two blocks
             progress(self.total, self.rejected)
 
@@ -262,7 +246,7 @@ class FastConversations:
         """A block's rows, checked and ready to COPY (run in the checking thread, so that the
         rows pyarrow does not pass are cleaned while PostgreSQL writes the block before): the
         COPY text of those pyarrow passed and, for the others that `conversation_clean`
-        passes, their line and values (in the COPY's column order, without the line). Touches
+        passes, their values in the COPY's column order (STAGE_COLUMNS or DIRECT_COLUMNS). Touches
         no state of the run; `_absorb` counts and quarantines in the caller's thread."""
         checked = self.checker.check(block)
         prepared = Prepared()
@@ -311,14 +295,16 @@ class FastConversations:
             values = [row[c] for c in STAGE_COLUMNS[:-1]]
             if self.checker.direct is not None:
                 values += [self.operation.pk, self.run.pk, self.run.pk]
-            prepared.rows.append((line, values))
+            else:
+                values.append(line)
+            prepared.rows.append(values)
             python_ids.append(row["conversation_id"])
             prepared.dates.add(_as_date(row["local_date"]))
         if self.checker.direct is None:
             prepared.ids.extend(map(hash, python_ids))
         return prepared
 
-    def _absorb(self, prepared: "Prepared") -> tuple[bytes, list[tuple[int, list]]]:
+    def _absorb(self, prepared: "Prepared") -> tuple[bytes, list[list]]:
         """Count a prepared block and quarantine its rejected rows; its rows to COPY."""
         self.total += prepared.lines
         self.passed += prepared.passed
@@ -489,19 +475,7 @@ class FastConversations:
         table = DailyAggregate._meta.db_table
         conversations = Conversation._meta.db_table
         days = sorted(dates)
-        fields = [
-            "conversations",
-            "escalated",
-            "resolved_first_contact",
-            "resolved_known",
-            "human_requested",
-            "human_requested_known",
-            "csat_sum",
-            "csat_count",
-            "survey_comments",
-            "survey_complaints",
-            "source",
-        ]
+        fields = [*AGGREGATE_FIELDS, "source"]
         sets = ", ".join(f"{f} = excluded.{f}" for f in fields)
         current = ", ".join(f"d.{f}" for f in fields)
         new = ", ".join(f"excluded.{f}" for f in fields)
@@ -532,6 +506,19 @@ class FastConversations:
             "AND c.complexity = d.segment)",
             [self.operation.pk, days, source],
         )
+
+
+def _block_copy(cursor, table: str, columns: list[str], copy_text: bytes, rows: list[list]) -> None:
+    """COPY one block into `table`: pyarrow's CSV text of the rows it passed, then the values of
+    the rows `conversation_clean` passed."""
+    names = ", ".join(columns)
+    if copy_text:
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(copy_text)
+    if rows:
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for values in rows:
+                copy.write_row(values)
 
 
 def _record(item: LongLineAt) -> Record:

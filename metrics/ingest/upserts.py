@@ -16,6 +16,20 @@ from metrics.ingest.formats import Record
 from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow, SurveyPhrases
 
 AGGREGATE_DATES_BATCH = 500
+# The daily counts rebuilt from conversations (both paths: _aggregates_recompute here, in SQL
+# in pg_csv).
+AGGREGATE_FIELDS = [
+    "conversations",
+    "escalated",
+    "resolved_first_contact",
+    "resolved_known",
+    "human_requested",
+    "human_requested_known",
+    "csat_sum",
+    "csat_count",
+    "survey_comments",
+    "survey_complaints",
+]
 
 
 class _Superseded(Exception):
@@ -96,17 +110,22 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def complaint_phrases_extra(operation: Operation) -> dict[str, list[str]] | None:
+    """The organization's own "could not reach a person" phrases, by language."""
+    return (
+        SurveyPhrases.objects.filter(organization_id=operation.organization_id)
+        .values_list("extra_complaint_phrases", flat=True)
+        .first()
+    )
+
+
 def complaints_flag(*, operation: Operation, run_id: int | None = None) -> set[date]:
     """Flag survey comments that say the customer could not reach a person or was not
     understood (metrics.ingest.complaints, with the organization's own phrases): the
     conversations this run wrote, or every one of the operation (``run_id`` None). Runs before
     the aggregates are rebuilt, in the same transaction; returns the dates whose flags
     changed."""
-    extra = (
-        SurveyPhrases.objects.filter(organization_id=operation.organization_id)
-        .values_list("extra_complaint_phrases", flat=True)
-        .first()
-    )
+    extra = complaint_phrases_extra(operation)
     rows = Conversation.objects.filter(operation=operation).only(
         "pk", "local_date", "survey_comment", "survey_complaint"
     )
@@ -128,18 +147,7 @@ def _aggregates_recompute(*, operation: Operation, dates: set[date], run_id: int
     Rows sent as daily aggregates are replaced when conversations exist for that date and
     segment (the finer data wins), and kept otherwise.
     """
-    fields = [
-        "conversations",
-        "escalated",
-        "resolved_first_contact",
-        "resolved_known",
-        "human_requested",
-        "human_requested_known",
-        "csat_sum",
-        "csat_count",
-        "survey_comments",
-        "survey_complaints",
-    ]
+    fields = AGGREGATE_FIELDS
     ordered = sorted(dates)
     for start in range(0, len(ordered), AGGREGATE_DATES_BATCH):
         batch = ordered[start : start + AGGREGATE_DATES_BATCH]
