@@ -21,6 +21,10 @@ class ConversationAdmin(admin.ModelAdmin):
     list_select_related = ["operation"]
     show_full_result_count = False
 
+    def save_model(self, request, obj, form, change):
+        obj.line_hash = None  # changed by hand: the CSV line that set it is read again if re-sent
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(DailyAggregate)
 class DailyAggregateAdmin(admin.ModelAdmin):

@@ -56,6 +56,11 @@ class Conversation(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     created_by_run_id = models.BigIntegerField(null=True, blank=True)
     changed_by_run_id = models.BigIntegerField(null=True, blank=True)
+    # The hash of the CSV line that last set the row (PostgreSQL's fast path, seeded with the
+    # file's columns, time zone and phrases: pg_csv.FastConversations.seed). A line sent again
+    # with this hash would change nothing, so it is not parsed again. Every other writer clears
+    # it when it changes the row.
+    line_hash = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -94,7 +94,9 @@ def conversation_erase(
                 Q(original__contains=conversation_id), run__operation=operation
             ).update(original=""),
         }
-        Conversation.objects.filter(pk=conversation.pk).update(survey_comment="", metadata={})
+        Conversation.objects.filter(pk=conversation.pk).update(
+            survey_comment="", metadata={}, line_hash=None
+        )
         audit_record(
             operation=operation,
             actor=actor,

@@ -27,6 +27,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
+from xxhash import xxh3_64_intdigest
 
 from metrics.ingest.formats import (
     CONVERSATION_OPTIONAL,
@@ -50,6 +51,7 @@ _MAYBE_PERSONAL = r"[\p{Nd}@]"
 _JSON_ESCAPED = r'["\\\x{00}-\x{1f}]'
 _STARTED_AT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-](0\d|1[0-4]):[0-5]\d)$"
 _WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
+_TWO_63, _TWO_64 = 2**63, 2**64
 
 # Columns of the staging table, in COPY order.
 STAGE_COLUMNS = [
@@ -67,6 +69,7 @@ STAGE_COLUMNS = [
     "survey_comment",
     "survey_complaint",
     "metadata",
+    "line_hash",
     "line",
 ]
 # Straight into the conversation table (FastConversations.direct): the same values without the
@@ -84,6 +87,27 @@ class Block:
     first_line: int
     data: bytes
     lines: int
+    # When some lines of the block were left out (pg_csv: lines stored as they are), the line
+    # numbers of those kept, in order; None when the block holds every line from first_line.
+    numbers: list[int] | None = None
+    # Each line's hash (line_hashes), or None when the block's lines are not whole records.
+    hashes: list[int] | None = None
+
+    def line_number(self, index: int) -> int:
+        return self.numbers[index] if self.numbers is not None else self.first_line + index
+
+
+def line_hashes(data: bytes, seed: int) -> list[int] | None:
+    """Each line's 64-bit hash (signed, as PostgreSQL's bigint), seeded with what else decides
+    the line's values (pg_csv.FastConversations.seed); None when a line holds an odd number of
+    quotes, that is when a record may span lines (then no line stands for a record)."""
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if b'"' in data and any(line.count(b'"') & 1 for line in lines):
+        return None
+    hashes = [xxh3_64_intdigest(line, seed) for line in lines]
+    return [h - _TWO_64 if h >= _TWO_63 else h for h in hashes]
 
 
 @dataclass
@@ -252,15 +276,15 @@ class BlockChecker:
             return None
         if table.num_rows != block.lines:
             return None
-        return self._check(table, block.first_line)
+        return self._check(table, block)
 
     def _column(self, table: pa.Table, name: str, n: int) -> pa.ChunkedArray:
         if name in self.columns:
             return table.column(self.columns.index(name))
         return pa.chunked_array([pa.array([""] * n, pa.string())])
 
-    def _check(self, table: pa.Table, first_line: int) -> CheckedBlock:
-        n = table.num_rows
+    def _check(self, table: pa.Table, block: Block) -> CheckedBlock:
+        n, first_line = table.num_rows, block.first_line
         col = lambda name: self._column(table, name, n)  # noqa: E731
         blank = lambda a: pc.equal(a, "")  # noqa: E731
         edge_ws = lambda a: pc.match_substring_regex(a, _EDGE_WS)  # noqa: E731
@@ -334,7 +358,9 @@ class BlockChecker:
             passed = pc.and_(passed, check)
         passed = pc.fill_null(passed, False)
 
-        lines = pa.array(range(first_line, first_line + n), pa.int64())
+        numbers = block.numbers if block.numbers is not None else range(first_line, first_line + n)
+        lines = pa.array(numbers, pa.int64())
+        hashes = pa.array(block.hashes if block.hashes is not None else [None] * n, pa.int64())
         null = pa.scalar(None, pa.string())
         out = pa.table(
             {
@@ -351,6 +377,7 @@ class BlockChecker:
                 "topic": texts["topic"],
                 "survey_comment": comment,
                 "metadata": metadata,
+                "line_hash": hashes,
                 "line": lines,
             }
         )
@@ -376,7 +403,7 @@ class BlockChecker:
             rows = table.take(failed).to_pylist()
             for index, row in zip(failed.to_pylist(), rows, strict=True):
                 data = {self.columns[i]: row[name] for i, name in enumerate(self.names)}
-                python_rows.append((first_line + index, data))
+                python_rows.append((block.line_number(index), data))
         return CheckedBlock(
             copy.getvalue(), good.num_rows, python_rows, good.column("conversation_id"), dates
         )

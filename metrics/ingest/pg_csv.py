@@ -20,8 +20,12 @@ Two phases, so that a worker killed at any point leaves nothing half-done:
 SQL below interpolates only constant table and column names; every value is a bound parameter.
 """
 
+import contextlib
 import csv
+import ctypes
+import gc
 import json
+import sys
 from array import array
 from collections import deque
 from collections.abc import Iterator
@@ -37,6 +41,7 @@ import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from xxhash import xxh3_64_intdigest
 
 from criteria.models import Operation
 from metrics.ingest.columnar import (
@@ -46,6 +51,7 @@ from metrics.ingest.columnar import (
     BlockChecker,
     LongLineAt,
     blocks,
+    line_hashes,
 )
 from metrics.ingest.complaints import complaint_flag
 from metrics.ingest.formats import (
@@ -93,8 +99,12 @@ _TYPES = {
     "survey_comment": "text",
     "survey_complaint": "boolean",
     "metadata": "jsonb",
+    "line_hash": "bigint",
     "line": "integer",
 }
+# Part of every line hash's seed: raise it when the checks or the stored form of a value change,
+# so that lines stored before are read again.
+LINE_HASH_VERSION = 1
 # An advisory lock per operation: two runs of one operation apply one after the other.
 _LOCK_SPACE = 1414
 
@@ -128,6 +138,12 @@ class Prepared:
     rejects: list[RejectedRow] = field(default_factory=list)
     dates: set[date] = field(default_factory=set)
     ids: array = field(default_factory=lambda: array("q"))  # hashes of the staged ids
+    skipped: list[int] = field(default_factory=list)  # hashes of the lines left out
+
+
+class SkipConflict(Exception):
+    """A conversation_id is both on a line left out (stored as it is) and on a line staged:
+    which one comes first decides the outcome, so the file is staged again whole."""
 
 
 class DirectFailed(Exception):
@@ -139,7 +155,9 @@ class FastConversations:
     """One run of the fast path. Either `direct()` (every row new: COPYed straight into the
     conversation table in one transaction) or `stage()` then `apply()` (the staging table)."""
 
-    def __init__(self, run: IngestionRun, *, columns: list[str], direct: bool = False) -> None:
+    def __init__(
+        self, run: IngestionRun, *, columns: list[str], direct: bool = False, skip: bool = True
+    ) -> None:
         self.run = run
         self.operation = run.operation
         self.columns = columns
@@ -158,11 +176,52 @@ class FastConversations:
         # The staged conversation_ids' hashes (this process's str hash), to see cheaply whether
         # any id repeats: 8 bytes a row. Two ids with one hash only cost the exact SQL check.
         self.ids = array("q")
+        self.seed = self._seed()
+        # The line hashes stored for the operation's conversations: a staged line whose hash is
+        # among them is the very line that last set its conversation, so it is left out.
+        self.stored: pa.Array | None = None
+        self.skipped = array("q")
         if not direct:
+            if skip:
+                self.stored = self._stored_hashes()
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
                 types = ", ".join(f"{c} {_TYPES[c]}" for c in STAGE_COLUMNS)
                 cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({types})")
+
+    def _seed(self) -> int:
+        """What decides a line's stored values besides its bytes: the file's columns, the
+        operation's time zone, the organization's complaint phrases and the version of the
+        checks. A line hash is seeded with it, so a line counts as stored only when all agree."""
+        context = json.dumps(
+            [LINE_HASH_VERSION, self.columns, self.operation.timezone, self.extra_phrases],
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return xxh3_64_intdigest(context.encode())
+
+    def _stored_hashes(self) -> pa.Array | None:
+        """The operation's stored line hashes, fetched as one value of 8 bytes each (a row at
+        a time took twice as long) and held so (a Python set of a million took ~200 MB)."""
+        table = Conversation._meta.db_table
+        connection.ensure_connection()
+        # In binary: the bytes as they are (text would send them as hex, twice the size).
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                f"SELECT string_agg(int8send(line_hash), ''::bytea) FROM {table} "  # noqa: S608
+                "WHERE operation_id = %s AND line_hash IS NOT NULL",
+                [self.operation.pk],
+                binary=True,
+            )
+            data = cursor.fetchone()[0]
+        if not data:
+            return None
+        hashes = array("q")
+        hashes.frombytes(data)
+        del data
+        if sys.byteorder == "little":
+            hashes.byteswap()  # int8send writes big-endian
+        return pa.Array.from_buffers(pa.int64(), len(hashes), [None, pa.py_buffer(hashes)])
 
     def _complaint(self, comment: str) -> bool | None:
         return complaint_flag(comment, self.extra_phrases)
@@ -228,6 +287,7 @@ class FastConversations:
         """Read, check and stage every block; `progress()` is called after each one."""
         for item, check in self._blocks(stream):
             self._item_stage(item, check, attempt=attempt, progress=progress)
+        self.stored = None  # not needed any more
 
     def _item_stage(
         self, item: Block | LongLineAt, check: Future | None, *, attempt: int, progress
@@ -248,9 +308,19 @@ class FastConversations:
         COPY text of those pyarrow passed and, for the others that `conversation_clean`
         passes, their values in the COPY's column order (STAGE_COLUMNS or DIRECT_COLUMNS). Touches
         no state of the run; `_absorb` counts and quarantines in the caller's thread."""
+        prepared = Prepared(lines=block.lines)
+        whole = block
+        block.hashes = line_hashes(block.data, self.seed)
+        if self.stored is not None and block.hashes is not None:
+            block = self._unstored(block, prepared)
+            if block is None:
+                return prepared  # every line is stored as it is
         checked = self.checker.check(block)
-        prepared = Prepared()
-        if checked is None:  # not one record per line: the csv module reads it
+        if checked is None:  # not one record per line: the csv module reads it (every line)
+            block = whole
+            block.hashes = None
+            prepared.skipped.clear()
+            prepared.lines = 0  # records, counted as read
             rows = []
             text = block.data.decode("utf-8", errors="replace")
             for record in csv_block_records(
@@ -260,27 +330,31 @@ class FastConversations:
                 if record.data is None:
                     prepared.rejects.append(_reject(self.run, record, [("", record.error)]))
                 else:
-                    rows.append((record.line, record.data, record.original))
+                    rows.append((record.line, record.data, record.original, None))
         else:
-            prepared.lines = block.lines
             lines = None
             rows = []
+            index_of = (
+                {n: i for i, n in enumerate(block.numbers)} if block.numbers is not None else None
+            )
             for line, data in checked.python_rows:
                 if lines is None:
                     lines = block.data.split(b"\n")
+                index = index_of[line] if index_of is not None else line - block.first_line
                 if TRANSCRIPT_COLUMN in self.columns:
                     fields = [data[c] for c in self.columns]
                     original = csv_line_without_transcript(fields, self.columns)
                 else:
-                    original = lines[line - block.first_line].decode("utf-8", errors="replace")
-                rows.append((line, data, original))
+                    original = lines[index].decode("utf-8", errors="replace")
+                line_hash = block.hashes[index] if block.hashes is not None else None
+                rows.append((line, data, original, line_hash))
             prepared.copy_text = checked.copy_text
             prepared.passed = checked.passed
             prepared.dates = checked.dates
             if checked.ids is not None and self.checker.direct is None:
                 prepared.ids.extend(map(hash, checked.ids.to_pylist()))
         python_ids = []
-        for line, data, original in rows:
+        for line, data, original, line_hash in rows:
             row, errors = conversation_clean(data, tz=self.tz)
             if errors:
                 record = Record(line, original[:MAX_ORIGINAL_CHARS], None)
@@ -292,6 +366,7 @@ class FastConversations:
             row["started_at"] = row["started_at"].astimezone(UTC)
             for name in ("channel", "language", "topic", "survey_comment"):
                 row[name] = row[name] or ""
+            row["line_hash"] = line_hash
             values = [row[c] for c in STAGE_COLUMNS[:-1]]
             if self.checker.direct is not None:
                 values += [self.operation.pk, self.run.pk, self.run.pk]
@@ -304,12 +379,36 @@ class FastConversations:
             prepared.ids.extend(map(hash, python_ids))
         return prepared
 
+    def _unstored(self, block: Block, prepared: "Prepared") -> Block | None:
+        """The block without its lines stored as they are (their hashes go to
+        `prepared.skipped`); None when none is left."""
+        hashes = pa.array(block.hashes, pa.int64())
+        # The stored hashes this block holds first (a lookup table of the block's 25,000, not
+        # of the million stored), then which of the block's lines they are.
+        present = self.stored.filter(pc.is_in(self.stored, value_set=hashes))
+        if not len(present):
+            return block
+        stored = pc.is_in(hashes, value_set=present).to_pylist()
+        keep = [i for i, known in enumerate(stored) if not known]
+        prepared.skipped = [h for h, known in zip(block.hashes, stored, strict=True) if known]
+        if not keep:
+            return None
+        lines = block.data.split(b"\n")
+        return Block(
+            first_line=block.first_line,
+            data=b"\n".join(lines[i] for i in keep) + b"\n",
+            lines=len(keep),
+            numbers=[block.first_line + i for i in keep],
+            hashes=[block.hashes[i] for i in keep],
+        )
+
     def _absorb(self, prepared: "Prepared") -> tuple[bytes, list[list]]:
         """Count a prepared block and quarantine its rejected rows; its rows to COPY."""
         self.total += prepared.lines
         self.passed += prepared.passed
         self.dates |= prepared.dates
         self.ids.extend(prepared.ids)
+        self.skipped.extend(prepared.skipped)
         self._rejects_save(prepared.rejects)
         return prepared.copy_text, prepared.rows
 
@@ -361,6 +460,8 @@ class FastConversations:
             self._operation_lock(cursor)
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(f"ANALYZE {STAGE}")
+            if self.skipped:
+                self._skip_conflicts_check(cursor)
             if self._repeats():
                 self._duplicates_drop(cursor, lines_read)
             dates: set[date] = set()
@@ -368,6 +469,18 @@ class FastConversations:
             ingested = self._insert(cursor, dates) if matched < self.staged_count(cursor) else 0
             self._aggregates(cursor, dates)
             return self._finish(attempt, ingested=ingested, updated=updated)
+
+    def _skip_conflicts_check(self, cursor) -> None:
+        """Raise SkipConflict when a staged conversation was last set by a line left out."""
+        table = Conversation._meta.db_table
+        cursor.execute(
+            f"SELECT c.line_hash FROM {STAGE} s JOIN {table} c ON c.operation_id = %s "  # noqa: S608
+            "AND c.conversation_id = s.conversation_id WHERE c.line_hash IS NOT NULL",
+            [self.operation.pk],
+        )
+        stored = {h for (h,) in cursor.fetchall()}
+        if stored and not stored.isdisjoint(self.skipped):
+            raise SkipConflict
 
     @staticmethod
     def staged_count(cursor) -> int:
@@ -388,7 +501,7 @@ class FastConversations:
         )
         if not cursor.rowcount:
             return
-        values = [c for c in STAGE_COLUMNS if c not in ("conversation_id", "line")]
+        values = [c for c in STAGE_COLUMNS if c not in ("conversation_id", "line_hash", "line")]
         later = ", ".join(f"s.{c}" for c in values)
         first = ", ".join(f"f.{c}" for c in values)
         cursor.execute(
@@ -420,7 +533,8 @@ class FastConversations:
         sets = ", ".join(f"{c} = {value_incoming('t', 'd', c)}" for c in _VALUE_COLUMNS)
         # The verdict goes with the comment: kept when the file has no comment.
         sets += ", survey_complaint = COALESCE(d.survey_complaint, t.survey_complaint)"
-        picked = ", ".join(f"s.{c}" for c in [*_VALUE_COLUMNS, "survey_complaint"])
+        sets += ", line_hash = d.line_hash"
+        picked = ", ".join(f"s.{c}" for c in [*_VALUE_COLUMNS, "survey_complaint", "line_hash"])
         cursor.execute(
             f"WITH m AS MATERIALIZED (SELECT c.id AS target, c.local_date AS old_date, "  # noqa: S608
             f"({differs}) AS changed, {picked} "
@@ -444,7 +558,7 @@ class FastConversations:
 
     def _insert(self, cursor, dates: set[date]) -> int:
         table = Conversation._meta.db_table
-        names = ["conversation_id", *_VALUE_COLUMNS, "survey_complaint"]
+        names = ["conversation_id", *_VALUE_COLUMNS, "survey_complaint", "line_hash"]
         picked = ", ".join(
             f"coalesce(s.{c}, '')"
             if c in ("channel", "language", "topic", "survey_comment")
@@ -506,6 +620,15 @@ class FastConversations:
             "AND c.complexity = d.segment)",
             [self.operation.pk, days, source],
         )
+
+
+def memory_return() -> None:
+    """Give the memory of a large load back to the system: pyarrow's pool and glibc's free
+    lists keep what a load freed (~60 MB a million rows), and a worker lives on."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _block_copy(cursor, table: str, columns: list[str], copy_text: bytes, rows: list[list]) -> None:

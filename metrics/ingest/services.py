@@ -315,19 +315,32 @@ def _fast_execute(
             direct = pg_csv.FastConversations(run, columns=columns, direct=True)
             direct.direct(opened(), attempt=run.attempt, progress=staged)
         except pg_csv.DirectFailed:
-            run.total = run.rejected = 0
-            ingester = pg_csv.FastConversations(run, columns=columns)
+            pg_csv.memory_return()
             try:
-                ingester.stage(opened(), attempt=run.attempt, progress=staged)
-                ingester.apply(attempt=run.attempt, lines_read=lines_read)
-            finally:
-                ingester.close()
+                _fast_stage_apply(run, columns, opened, staged, lines_read, skip=True)
+            except pg_csv.SkipConflict:
+                _fast_stage_apply(run, columns, opened, staged, lines_read, skip=False)
     finally:
         cache.delete(progress_key(run.pk))
+        pg_csv.memory_return()
     operation_changed(run.operation_id)  # cached pages of the operation are drawn again
     if run.stored_name:
         default_storage.delete(run.stored_name)
     return IngestionRun.objects.get(pk=run.pk)
+
+
+def _fast_stage_apply(run, columns, opened, staged, lines_read, *, skip: bool) -> None:
+    """Through the staging table; with `skip`, lines stored as they are stay out of it."""
+    run.total = run.rejected = 0
+    ingester = pg_csv.FastConversations(run, columns=columns, skip=skip)
+    try:
+        ingester.stage(opened(), attempt=run.attempt, progress=staged)
+        ingester.apply(attempt=run.attempt, lines_read=lines_read)
+    except pg_csv.SkipConflict:
+        RejectedRow.objects.filter(run=run).delete()  # staged again whole: found again
+        raise
+    finally:
+        ingester.close()
 
 
 def _fast_undo(run: IngestionRun, fast: bool) -> None:
@@ -502,7 +515,7 @@ class _ConversationIngester:
             f"INSERT INTO {table} (operation_id, {', '.join(names)}, created_by_run_id, "  # noqa: S608
             f"changed_by_run_id) SELECT %s, {', '.join(names)}, %s, %s FROM {stage} WHERE true "
             f"ON CONFLICT (operation_id, conversation_id) DO UPDATE SET {updates}, "
-            f"changed_by_run_id = excluded.changed_by_run_id "
+            f"changed_by_run_id = excluded.changed_by_run_id, line_hash = NULL "
             f"WHERE {self._differs(table, 'excluded')} RETURNING local_date",
             [self.operation.pk, self.run.pk, self.run.pk],
         )

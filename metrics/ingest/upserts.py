@@ -137,6 +137,7 @@ def complaints_flag(*, operation: Operation, run_id: int | None = None) -> set[d
         if flag != conversation.survey_complaint:
             conversation.survey_complaint = flag
             changed.append(conversation)
+    # The line hashes stay: they are seeded with the phrases (pg_csv.FastConversations._seed).
     Conversation.objects.bulk_update(changed, ["survey_complaint"], batch_size=2000)
     return {c.local_date for c in changed}
 
