@@ -622,6 +622,20 @@ class FastConversations:
         )
 
 
+def first_row_stored(stream: IO[bytes], *, columns: list[str], operation: Operation) -> bool:
+    """Whether the file's first row names a conversation the operation has stored already (a
+    file sent again, an overlapping export): then a direct load would be refused at its first
+    block, and the file goes to staging straight away."""
+    line = stream.readline(HEADER_BYTES).decode("utf-8", errors="replace")
+    fields = next(csv.reader([line]), [])
+    if "conversation_id" not in columns or len(fields) != len(columns):
+        return False
+    conversation_id = fields[columns.index("conversation_id")]
+    return Conversation.objects.filter(
+        operation=operation, conversation_id=conversation_id
+    ).exists()
+
+
 def memory_return() -> None:
     """Give the memory of a large load back to the system: pyarrow's pool and glibc's free
     lists keep what a load freed (~60 MB a million rows), and a worker lives on."""

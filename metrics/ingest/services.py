@@ -312,6 +312,8 @@ def _fast_execute(
 
     try:
         try:
+            if pg_csv.first_row_stored(opened(), columns=columns, operation=run.operation):
+                raise pg_csv.DirectFailed  # its first block would be refused: not tried
             direct = pg_csv.FastConversations(run, columns=columns, direct=True)
             direct.direct(opened(), attempt=run.attempt, progress=staged)
         except pg_csv.DirectFailed:

@@ -166,3 +166,24 @@ def test_line_hashes_are_seeded_and_refuse_lines_that_are_not_whole_records():
     assert all(-(2**63) <= h < 2**63 for h in line_hashes(data, 1))
     assert line_hashes(b'a,"b\nc",d\n', 1) is None
     assert line_hashes(b'a,"b ""c"""\n', 1) is not None
+
+
+def test_a_file_whose_first_row_is_stored_goes_straight_to_staging(personas, monkeypatch):
+    tried = []
+    original = pg_csv.FastConversations.direct
+
+    def direct(self, *args, **kwargs):
+        tried.append(self.run.pk)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pg_csv.FastConversations, "direct", direct)
+    rows = list(conversation_rows(300, seed=12))
+    first = ingest(personas.operation, rows_to_csv(rows[:200]))
+    overlapping = ingest(personas.operation, rows_to_csv(rows[150:]))
+    new = list(conversation_rows(20, seed=13, prefix="n"))
+    new_first = ingest(personas.operation, rows_to_csv([*new, rows[0]]))
+
+    assert tried == [first.pk, new_first.pk]  # the second was never tried directly
+    assert overlapping.report_line == "100 ingested, 0 updated, 0 rejected"
+    assert new_first.report_line == "20 ingested, 0 updated, 0 rejected"
+    assert Conversation.objects.filter(operation=personas.operation).count() == 320
