@@ -84,6 +84,7 @@ HEADER_BYTES = 1024 * 1024
 REJECTS_BATCH = 2000
 STAGE = "ingest_fast_stage"
 DUPLICATES = "ingest_fast_duplicates"
+DAYS = "ingest_fast_days"
 _TYPES = {
     "conversation_id": "varchar(200)",
     "started_at": "timestamp with time zone",
@@ -594,25 +595,37 @@ class FastConversations:
         current = ", ".join(f"d.{f}" for f in fields)
         new = ", ".join(f"excluded.{f}" for f in fields)
         source = DailyAggregate.Source.CONVERSATIONS
+        # Counted into a temporary table first: PostgreSQL scans in parallel for CREATE TABLE
+        # AS (about half the time on two cores), never for INSERT ... SELECT.
+        cursor.execute(f"DROP TABLE IF EXISTS {DAYS}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {DAYS} AS "  # noqa: S608
+            "SELECT local_date, complexity, count(*) AS conversations, "
+            "count(*) FILTER (WHERE escalated) AS escalated, "
+            "CASE WHEN count(resolved_first_contact) = 0 THEN NULL "
+            "ELSE count(*) FILTER (WHERE resolved_first_contact) END AS resolved_first_contact, "
+            "count(resolved_first_contact) AS resolved_known, "
+            "CASE WHEN count(human_requested) = 0 THEN NULL "
+            "ELSE count(*) FILTER (WHERE human_requested) END AS human_requested, "
+            "count(human_requested) AS human_requested_known, "
+            "coalesce(sum(csat), 0) AS csat_sum, count(csat) AS csat_count, "
+            "count(survey_complaint) AS survey_comments, "
+            "count(*) FILTER (WHERE survey_complaint) AS survey_complaints "
+            f"FROM {conversations} WHERE operation_id = %s AND local_date = ANY(%s) "
+            "GROUP BY local_date, complexity",
+            [self.operation.pk, days],
+        )
         cursor.execute(
             f"INSERT INTO {table} AS d (operation_id, date, segment, {', '.join(fields)}, "  # noqa: S608
             "created_by_run_id, changed_by_run_id) "
-            "SELECT operation_id, local_date, complexity, count(*), "
-            "count(*) FILTER (WHERE escalated), "
-            "CASE WHEN count(resolved_first_contact) = 0 THEN NULL "
-            "ELSE count(*) FILTER (WHERE resolved_first_contact) END, "
-            "count(resolved_first_contact), "
-            "CASE WHEN count(human_requested) = 0 THEN NULL "
-            "ELSE count(*) FILTER (WHERE human_requested) END, "
-            "count(human_requested), coalesce(sum(csat), 0), count(csat), "
-            "count(survey_complaint), count(*) FILTER (WHERE survey_complaint), %s, %s, %s "
-            f"FROM {conversations} WHERE operation_id = %s AND local_date = ANY(%s) "
-            "GROUP BY operation_id, local_date, complexity "
+            f"SELECT %s, local_date, complexity, {', '.join(AGGREGATE_FIELDS)}, %s, %s, %s "
+            f"FROM {DAYS} "
             f"ON CONFLICT (operation_id, date, segment) DO UPDATE SET {sets}, "
             "changed_by_run_id = excluded.changed_by_run_id "
             f"WHERE ROW({current}) IS DISTINCT FROM ROW({new})",
-            [source, self.run.pk, self.run.pk, self.operation.pk, days],
+            [self.operation.pk, source, self.run.pk, self.run.pk],
         )
+        cursor.execute(f"DROP TABLE {DAYS}")
         cursor.execute(
             f"DELETE FROM {table} d WHERE d.operation_id = %s AND d.date = ANY(%s) "  # noqa: S608
             f"AND d.source = %s AND NOT EXISTS (SELECT 1 FROM {conversations} c "
