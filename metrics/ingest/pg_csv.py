@@ -40,7 +40,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 from xxhash import xxh3_64_intdigest
 
 from criteria.models import Operation
@@ -73,6 +72,7 @@ from metrics.ingest.upserts import (
     _reject,
     _Superseded,
     complaint_phrases_extra,
+    run_row_finish,
     value_incoming,
     values_differ,
 )
@@ -439,17 +439,8 @@ class FastConversations:
         run.unchanged = run.total - run.rejected - ingested - updated
         run.status = IngestionRun.Status.DONE
         run.progress = 1.0
-        IngestionRun.objects.filter(pk=run.pk, attempt=attempt).update(
-            status=run.status,
-            error="",
-            finished_at=timezone.now(),
-            progress=1.0,
-            total=run.total,
-            ingested=ingested,
-            updated=updated,
-            unchanged=run.unchanged,
-            rejected=run.rejected,
-        )
+        run.attempt = attempt
+        run_row_finish(run, status=run.status)
         return run
 
     # Applying

@@ -70,6 +70,7 @@ from metrics.ingest.upserts import (
     _reject,
     _Superseded,
     complaints_flag,
+    run_row_finish,
     value_incoming,
     values_differ,
 )
@@ -353,18 +354,7 @@ def _fast_undo(run: IngestionRun, fast: bool) -> None:
 
 
 def _run_finish(run: IngestionRun, *, status: str, error: str = "") -> IngestionRun:
-    updated = IngestionRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
-        status=status,
-        # The message may quote the file (its column names); PostgreSQL text holds no NUL.
-        error=error.replace("\x00", "\\x00"),
-        finished_at=timezone.now(),
-        progress=1.0,
-        total=run.total,
-        ingested=run.ingested,
-        updated=run.updated,
-        unchanged=run.unchanged,
-        rejected=run.rejected,
-    )
+    updated = run_row_finish(run, status=status, error=error)
     operation_changed(run.operation_id)
     if updated and run.stored_name:
         # The raw file may hold transcripts; it is kept only until the run has finished.

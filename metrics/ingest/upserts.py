@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from accounts.redaction import redact
 from criteria.models import Operation
@@ -47,6 +48,23 @@ def _reject(run: IngestionRun, record: Record, errors: list[tuple[str, str]]) ->
         original=redact(record.original)[
             0
         ],  # kept to be fixed and re-sent, never with personal data
+    )
+
+
+def run_row_finish(run: IngestionRun, *, status: str, error: str = "") -> int:
+    """Write the run's end (status, error, counts) to its row if this attempt still owns it;
+    returns how many rows changed (0: another attempt took the run over)."""
+    return IngestionRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
+        status=status,
+        # The message may quote the file (its column names); PostgreSQL text holds no NUL.
+        error=error.replace("\x00", "\\x00"),
+        finished_at=timezone.now(),
+        progress=1.0,
+        total=run.total,
+        ingested=run.ingested,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        rejected=run.rejected,
     )
 
 
