@@ -125,6 +125,19 @@ def test_the_queue_shows_progress_and_highlights_items_past_the_sla(
     assert 'class="overdue"' in html and "past the review SLA" in html
     fragment = client.get(url("queue"), HTTP_HX_REQUEST="true").content.decode()
     assert fragment.lstrip().startswith('<div id="progress"')
+    assert f'href="/sampling/{personas.operation.slug}/items/{item.pk}/"' in html
+    assert '<strong class="warn">past SLA</strong>' in html
+
+
+def test_the_queue_escapes_what_reviewers_wrote(client, personas, draw):
+    login(client, personas.reviewer)
+    item = review_item_next(operation=personas.operation, reviewer=personas.reviewer)
+    client.post(url("skip", item.pk), {"reason": '<img src=x onerror="alert(1)">'})
+
+    html = client.get(url("queue")).content.decode()
+
+    assert "Skipped: &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "<img src=x" not in html
 
 
 @pytest.fixture
