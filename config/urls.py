@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -17,7 +18,12 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI (a vendored bundle) styles its elements inline: that page alone allows it.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(ApiDocsView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
     path("ofrep/v1/", include("guardrails.ofrep_urls")),
     path("guardrails/", include(("guardrails.urls", "guardrails"))),
     path("integrations/", include(("outbox.urls", "outbox"))),

@@ -25,6 +25,9 @@ def test_pages_send_csp_referrer_policy_and_frame_denial(url, client, personas):
     assert response.status_code == 200
     csp = csp_directives(response)
     assert csp["script-src"] == ["'self'"]  # no 'unsafe-inline', no 'unsafe-eval'
+    # No inline style either, except Swagger UI's own (the API docs page alone).
+    styles = ["'self'", "'unsafe-inline'"] if url == "/api/docs/" else ["'self'"]
+    assert csp["style-src"] == styles
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
     assert response["X-Frame-Options"] == "DENY"
@@ -58,3 +61,17 @@ def test_templates_have_no_inline_script_or_event_handlers():
 def test_a_page_of_ours_in_a_frame_is_refused(db):
     response = Client().get("/accounts/login/")
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def test_web_templates_hold_no_inline_style():
+    """The CSP forbids inline styles: no template a browser renders may carry a style attribute
+    or a <style> element (e-mails and the PDFs WeasyPrint draws are not web pages)."""
+    offenders = []
+    for path in TEMPLATES.rglob("*.html"):
+        relative = path.relative_to(TEMPLATES).as_posix()
+        if "/email/" in relative or "/pdf/" in relative:
+            continue
+        text = path.read_text()
+        if re.search(r"\sstyle=|<style\b", text):
+            offenders.append(relative)
+    assert offenders == []

@@ -211,6 +211,10 @@ def test_board_shows_positions_overlap_and_no_overlap(client, personas):
     assert "Disputes need people." in body
     # The draft (8-25 %) reaches beyond the 10-18 % overlap.
     assert 'data-warning="draft-outside-overlap"' in body
+    # The bars are drawn without inline styles (the CSP allows none): SVG rectangles in percent.
+    assert 'style="' not in body
+    assert '<rect class="bar zone" x="10.0" y="1.3" width="8.0" height="7.4">' in body
+    assert '<rect class="bar" x="10.0" y="1.3" width="20.0" height="7.4"><title>' in body
 
 
 def test_board_fragment_for_htmx_polling_is_out_of_band(client, personas):
