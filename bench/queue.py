@@ -76,10 +76,10 @@ def _seed(items: int, reviewers: int) -> tuple[int, list[int]]:
         # Item k reviews conversation k (k < singles); the next items/10 review conversations
         # 0, 9, 18, ... a second time, blind. Old weeks are done, spread over the reviewers.
         cursor.execute(
-            "INSERT INTO sampling_reviewitem (draw_id, conversation_id, stratum, "
+            "INSERT INTO sampling_reviewitem (operation_id, draw_id, conversation_id, stratum, "
             "inclusion_probability, is_double, assigned_to_id, reserved_until, status, "
             "skip_reason, due, created_at, done_at) "
-            "SELECT %(draw)s + c / %(per_week)s, %(conv)s + c, 'simple', 0.01, d, "
+            "SELECT %(operation)s, %(draw)s + c / %(per_week)s, %(conv)s + c, 'simple', 0.01, d, "
             "CASE WHEN c < %(done)s AND NOT d THEN (%(users)s::bigint[])[1 + c %% %(n)s] END, "
             "NULL, CASE WHEN c < %(done)s AND NOT d THEN 'done' ELSE 'pending' END, '', "
             "current_date - 7 * (%(weeks)s - c / %(per_week)s) + 10, now(), "
@@ -88,6 +88,7 @@ def _seed(items: int, reviewers: int) -> tuple[int, list[int]]:
             "UNION ALL SELECT i * %(stride)s, true "
             "FROM generate_series(0, %(doubles)s - 1) AS i) AS s",
             {
+                "operation": operation.pk,
                 "draw": first_draw,
                 "per_week": per_week,
                 "conv": first_conversation,

@@ -25,7 +25,7 @@ def operation_get_for_reviewer(
 
 
 def review_items_for_reviewer(operation: Operation, user: AbstractBaseUser):
-    return ReviewItem.objects.filter(draw__operation=operation, assigned_to=user)
+    return ReviewItem.objects.filter(operation=operation, assigned_to=user)
 
 
 def review_item_get_for_reviewer(

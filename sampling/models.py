@@ -166,6 +166,12 @@ class ReviewItem(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     draw = models.ForeignKey(SamplingDraw, on_delete=models.CASCADE, related_name="items")
+    # The draw's operation, on the item too, so that "next item" walks one operation's pool
+    # (review_item_pool_by_due starts with it): otherwise a large pool of another operation in
+    # the same database is walked before this one's items are reached.
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="+", db_index=False, editable=False
+    )
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="review_items"
     )
@@ -204,7 +210,7 @@ class ReviewItem(models.Model):
             # "Next item" walks the pool in the order it hands items out and stops at the
             # first it can lock: with a million items it must not sort them all.
             models.Index(
-                fields=["due", "is_double", "id"],
+                fields=["operation", "due", "is_double", "id"],
                 name="review_item_pool_by_due",
                 condition=Q(status="pending", assigned_to__isnull=True) | Q(status="reserved"),
             ),

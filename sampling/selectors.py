@@ -42,7 +42,7 @@ class Progress:
 def queue_for_reviewer(operation: Operation, reviewer: AbstractBaseUser) -> QuerySet[ReviewItem]:
     """The reviewer's items, open ones first, oldest due date first."""
     return (
-        ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer)
+        ReviewItem.objects.filter(operation=operation, assigned_to=reviewer)
         .select_related("draw")
         .order_by(F("done_at").asc(nulls_first=True), "due", "id")
     )
@@ -55,7 +55,7 @@ _QUEUE_ROWS_SQL = """
 SELECT i.id, i.is_double, d.week, i.stratum, i.status, i.skip_reason, i.due
 FROM sampling_reviewitem i
 JOIN sampling_samplingdraw d ON d.id = i.draw_id
-WHERE d.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
+WHERE i.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
 ORDER BY i.done_at IS NOT NULL, i.done_at, i.due, i.id
 LIMIT %(limit)s OFFSET %(offset)s
 """
@@ -105,14 +105,12 @@ SELECT
         THEN 1 ELSE 0 END), 0),
     (SELECT COUNT(*) FROM (
         SELECT p.id FROM sampling_reviewitem p
-        JOIN sampling_samplingdraw pd ON pd.id = p.draw_id
-        WHERE pd.operation_id = %(operation)s
+        WHERE p.operation_id = %(operation)s
           AND ((p.status = 'pending' AND p.assigned_to_id IS NULL)
                OR (p.status = 'reserved' AND p.reserved_until < %(now)s))
         LIMIT %(bound)s) AS pool)
 FROM sampling_reviewitem i
-JOIN sampling_samplingdraw d ON d.id = i.draw_id
-WHERE d.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
+WHERE i.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
 """
 
 

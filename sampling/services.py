@@ -232,6 +232,7 @@ def sample_draw(
         strata[stratum] = {"population": population, "size": n, "probability": probability}
         items.extend(
             ReviewItem(
+                operation=operation,
                 conversation_id=pk,
                 stratum=stratum,
                 inclusion_probability=probability,
@@ -242,6 +243,7 @@ def sample_draw(
     doubles = rng.sample(items, round(len(items) * share)) if items and share > 0 else []
     items.extend(
         ReviewItem(
+            operation=operation,
             conversation_id=item.conversation_id,
             stratum=item.stratum,
             inclusion_probability=item.inclusion_probability,
@@ -295,7 +297,7 @@ def rubric_for(organization: Organization) -> Rubric:
 def _pool(operation: Operation, reviewer: AbstractBaseUser, now: datetime):
     """Items anyone may take: unassigned, or a reservation that has expired."""
     return (
-        ReviewItem.objects.filter(draw__operation=operation)
+        ReviewItem.objects.filter(operation=operation)
         .filter(
             Q(status=ReviewItem.Status.PENDING, assigned_to__isnull=True)
             | Q(status=ReviewItem.Status.RESERVED, reserved_until__lt=now)
@@ -327,7 +329,7 @@ def _locked(queryset, *, skip_locked: bool = False):
 def _own_open(operation: Operation, reviewer: AbstractBaseUser, now: datetime):
     """The reviewer's open items, a live reservation first: asking again gives the same one."""
     return (
-        ReviewItem.objects.filter(draw__operation=operation, assigned_to=reviewer)
+        ReviewItem.objects.filter(operation=operation, assigned_to=reviewer)
         .filter(
             Q(status=ReviewItem.Status.RESERVED, reserved_until__gte=now)
             | Q(status=ReviewItem.Status.PENDING)
@@ -352,8 +354,7 @@ SET assigned_to_id = %(reviewer)s, status = 'reserved',
 WHERE id = (
     SELECT id FROM (
         SELECT i.id FROM sampling_reviewitem i
-        JOIN sampling_samplingdraw d ON d.id = i.draw_id
-        WHERE d.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
+        WHERE i.operation_id = %(operation)s AND i.assigned_to_id = %(reviewer)s
           AND (i.status = 'pending' OR (i.status = 'reserved' AND i.reserved_until >= %(now)s))
         ORDER BY i.status DESC, i.due, i.id
         LIMIT 1 FOR UPDATE OF i
@@ -361,8 +362,7 @@ WHERE id = (
     UNION ALL
     SELECT id FROM (
         SELECT i.id FROM sampling_reviewitem i
-        JOIN sampling_samplingdraw d ON d.id = i.draw_id
-        WHERE d.operation_id = %(operation)s
+        WHERE i.operation_id = %(operation)s
           AND ((i.status = 'pending' AND i.assigned_to_id IS NULL)
                OR (i.status = 'reserved' AND i.reserved_until < %(now)s))
           AND NOT EXISTS (
