@@ -14,7 +14,9 @@ then pausing ~--think-ms between items as people reading a transcript do. Measur
 in the reviewer's process. The baseline of the
 same run: the same processes reading one review item by primary key through the ORM.
 Afterwards every handed-out item is checked: no item went to two reviewers, and no reviewer
-got both reviews of one conversation.
+got both reviews of one conversation. Last, a second, small operation in the same database (a
+pool due later than the large one's): one reviewer takes its next item --rounds times, which
+must not walk the large operation's pool.
 """
 
 from __future__ import annotations
@@ -107,6 +109,55 @@ def _seed(items: int, reviewers: int) -> tuple[int, list[int]]:
     return operation.pk, users
 
 
+def _small_beside(big_operation_id: int, user_id: int, rounds: int) -> list[float]:
+    """Another operation with a small pool (due later than the large one's, so that an index
+    not starting with the operation would walk the large pool first): one reviewer asks for
+    its next item ``rounds`` times, scoring each."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from criteria.models import Operation
+    from criteria.services import operation_create
+    from sampling.models import ReviewItem
+    from sampling.services import review_item_next
+
+    big = Operation.objects.get(pk=big_operation_id)
+    small = operation_create(organization=big.organization, slug="small", title="Small")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO metrics_conversation (operation_id, conversation_id, started_at, "
+            "local_date, complexity, escalated, channel, language, topic, survey_comment, "
+            "metadata) SELECT %s, 's' || i, now(), current_date, 'simple', false, 'chat', "
+            "'en', 'order_status', '', '{}' FROM generate_series(1, %s) AS i",
+            [small.pk, 2 * rounds],
+        )
+        cursor.execute(
+            "INSERT INTO sampling_samplingdraw (operation_id, week, week_start, seed, strata, "
+            "double_review_share, created_at) VALUES (%s, 'W0', current_date, 0, '{}', 0, now()) "
+            "RETURNING id",
+            [small.pk],
+        )
+        draw = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO sampling_reviewitem (operation_id, draw_id, conversation_id, stratum, "
+            "inclusion_probability, is_double, status, skip_reason, due, created_at) "
+            "SELECT %s, %s, id, 'simple', 0.01, false, 'pending', '', current_date + 400, now() "
+            "FROM metrics_conversation WHERE operation_id = %s",
+            [small.pk, draw, small.pk],
+        )
+        cursor.execute("ANALYZE sampling_reviewitem")
+    reviewer = get_user_model().objects.get(pk=user_id)
+    took = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        item = review_item_next(operation=small, reviewer=reviewer)
+        took.append(time.perf_counter() - t)
+        assert item is not None and item.operation_id == small.pk
+        ReviewItem.objects.filter(pk=item.pk).update(status="done", done_at=timezone.now())
+    return took
+
+
 def _reviewer(args) -> tuple[int, list[float], list[float], list[float], list[int]]:
     operation_id, user_id, rounds, think, barrier = args
     import random
@@ -190,6 +241,7 @@ def run(*, items: int, reviewers: int, rounds: int, think_ms: float) -> list[Fig
                 "GROUP BY 1, 2 HAVING count(*) > 1) AS x"
             )
             both_reviews = cursor.fetchone()[0]
+        beside = _small_beside(operation_id, users[0], rounds)
         connection.close()
     p95, base95 = percentile(took, 0.95) * 1000, percentile(base, 0.95) * 1000
     paced95 = percentile(paced, 0.95) * 1000
@@ -204,6 +256,8 @@ def run(*, items: int, reviewers: int, rounds: int, think_ms: float) -> list[Fig
         f"  next item   p50 {percentile(paced, 0.5) * 1000:6.1f} ms   p95 {paced95:6.1f} ms"
         f"   (paced)\n"
         f"  pk read     p50 {percentile(base, 0.5) * 1000:6.1f} ms   p95 {base95:6.1f} ms\n"
+        f"  next item   p95 {percentile(beside, 0.95) * 1000:6.1f} ms   (a small operation "
+        f"beside it, one reviewer)\n"
         f"  items handed to two reviewers: {twice}; reviewers with both reviews of a "
         f"conversation: {both_reviews}"
     )
@@ -221,6 +275,14 @@ def run(*, items: int, reviewers: int, rounds: int, think_ms: float) -> list[Fig
         Figure(
             f'queue "next item" p95, same, ~{think_ms:.0f} ms between a reviewer\'s items',
             paced95,
+            "ms",
+            "read by primary key",
+            base95,
+            "",
+        ),
+        Figure(
+            'queue "next item" p95, a small operation beside the large pool',
+            percentile(beside, 0.95) * 1000,
             "ms",
             "read by primary key",
             base95,
