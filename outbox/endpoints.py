@@ -53,10 +53,16 @@ def webhook_endpoint_create(
     if payload_format not in WebhookEndpoint.Format.values:
         raise StoplineError("Choose the Stopline or the Slack format.")
     secret = "whsec_" + secrets.token_urlsafe(32)
+    url = _check_url(url)
+    if WebhookEndpoint.objects.filter(operation=operation, url=url).exists():
+        raise StoplineError(
+            "This URL is an endpoint of this operation already: enable it, or remove it first.",
+            fields={"url": "duplicate"},
+        )
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
             operation=operation,
-            url=_check_url(url),
+            url=url,
             event_types=_check_types(event_types),
             payload_format=payload_format,
             description=description.strip()[:200],

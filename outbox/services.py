@@ -79,17 +79,24 @@ def event_emit(
             email_text=email_text,
             html=html,
         )
+        # One delivery per URL (delivery_once_per_target): of two endpoints with one URL, the
+        # older one that takes this event gets it.
+        endpoints: dict[str, WebhookEndpoint] = {}
+        for endpoint in WebhookEndpoint.objects.filter(
+            operation=operation, is_active=True
+        ).order_by("id"):
+            if endpoint.subscribes_to(type):
+                endpoints.setdefault(endpoint.url, endpoint)
         rows = [
             Delivery(
                 event=event,
                 endpoint=endpoint,
                 channel=Delivery.Channel.WEBHOOK,
-                target=endpoint.url,
+                target=url,
                 next_attempt_at=now,
                 give_up_at=give_up_at,
             )
-            for endpoint in WebhookEndpoint.objects.filter(operation=operation, is_active=True)
-            if endpoint.subscribes_to(type)
+            for url, endpoint in endpoints.items()
         ]
         rows += [
             Delivery(

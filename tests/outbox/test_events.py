@@ -79,6 +79,23 @@ def test_endpoints_get_only_what_they_subscribe_to_and_disabled_ones_nothing(per
     )
 
 
+def test_two_endpoints_with_one_url_get_one_delivery_of_an_event(personas):
+    """Found by the API fuzzer: a pause with two endpoints on one URL was a 500
+    (delivery_once_per_target). The older endpoint that takes the event gets it."""
+    op = personas.operation
+    url = "https://same.example.com/hook"
+    alerts_only = WebhookEndpoint.objects.create(
+        operation=op, url=url, secret="s", event_types=["alert.opened"]
+    )
+    everything = WebhookEndpoint.objects.create(operation=op, url=url, secret="s")
+
+    event_emit(operation=op, type="alert.opened", data={}, text="x")
+    event_emit(operation=op, type="guardrail.changed", data={}, text="y")
+
+    rows = Delivery.objects.order_by("id").values_list("event__type", "endpoint_id")
+    assert list(rows) == [("alert.opened", alerts_only.pk), ("guardrail.changed", everything.pk)]
+
+
 def test_the_people_who_may_stop_the_ai_hear_of_a_pause_by_email(
     personas, mailoutbox, celery_eager, django_capture_on_commit_callbacks
 ):
