@@ -135,19 +135,10 @@ class Episode:
 
 
 @dataclass
-class _Step:
-    """One day's verdict: ``out`` is a direction or None; ``inside`` means back in range."""
-
-    day: date
-    out: str | None
-    inside: bool
-    value: float | None = None
-
-
-@dataclass
 class _EpisodeBuilder:
     """Fire after ``fire_after`` consecutive out-steps of one direction; resolve (and re-arm)
-    after ``resolve_after`` consecutive inside-steps."""
+    after ``resolve_after`` consecutive inside-steps. Each step is one day's verdict: ``out``
+    a direction or None, ``inside`` back in range."""
 
     indicator: str
     rule: str
@@ -160,20 +151,20 @@ class _EpisodeBuilder:
     _out_run: int = 0
     _in_run: int = 0
 
-    def feed(self, step: _Step) -> None:
-        if step.out is not None and step.out == self._out_dir:
+    def feed(self, day: date, out: str | None, inside: bool, value: float | None = None) -> None:
+        if out is not None and out == self._out_dir:
             self._out_run += 1
         else:
-            self._out_dir, self._out_run = step.out, (1 if step.out else 0)
-        self._in_run = self._in_run + 1 if step.inside else 0
+            self._out_dir, self._out_run = out, (1 if out else 0)
+        self._in_run = self._in_run + 1 if inside else 0
 
         if self._open is None:
             if self._out_dir and self._out_run >= self.fire_after:
                 self._open = Firing(
-                    self.indicator, self.rule, self._out_dir, step.day, step.value, self.range
+                    self.indicator, self.rule, self._out_dir, day, value, self.range
                 )
         elif self._in_run >= self.resolve_after:
-            self.episodes.append(Episode(self._open, step.day))
+            self.episodes.append(Episode(self._open, day))
             self._open = None
             self._out_dir, self._out_run = None, 0
 
@@ -220,46 +211,50 @@ def _merge(days: Iterable[DayObs], start: date | None, through: date | None) -> 
     return [DayObs(k, s, n) for k, (s, n) in sorted(merged.items()) if n > 0]
 
 
-def _classify(rate: stats.Rate, trigger: Trigger) -> tuple[str | None, bool]:
-    """Out only if the Wilson interval lies entirely outside; inside if the estimate is in."""
-    lo, hi = rate.interval or (0.0, 1.0)
-    value = rate.value
-    out = None
-    if trigger.range_min is not None and hi < trigger.range_min:
-        out = "below"
-    elif trigger.range_max is not None and lo > trigger.range_max:
-        out = "above"
+def _verdict(successes: int, n: int, trigger: Trigger) -> tuple[str | None, bool, float | None]:
+    """(out, inside, rate): out only if the Wilson interval lies entirely outside; inside if
+    the estimate is in."""
+    range_min, range_max = trigger.range_min, trigger.range_max
+    value = successes / n if n else None
     inside = value is not None and (
-        (trigger.range_min is None or value >= trigger.range_min)
-        and (trigger.range_max is None or value <= trigger.range_max)
+        (range_min is None or value >= range_min) and (range_max is None or value <= range_max)
     )
-    return out, inside
+    if inside:
+        # The interval holds the estimate (wilson_interval pins its ends to it), so an
+        # estimate in range is never out: most days need no interval.
+        return None, True, value
+    lo, hi = stats.wilson_interval(successes, n) or (0.0, 1.0)
+    out = None
+    if range_min is not None and hi < range_min:
+        out = "below"
+    elif range_max is not None and lo > range_max:
+        out = "above"
+    return out, False, value
 
 
 def _outside_range_days(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
     # A day without data neither extends nor breaks a run: it says nothing either way.
     length = trigger.for_days or 1
     b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, length, length)
-    for d in days:
-        rate = stats.Rate(d.successes, d.n)
-        out, inside = _classify(rate, trigger)
-        b.feed(_Step(d.date, out, inside, rate.value))
+    feed = b.feed
+    for day, successes, n in days:
+        feed(day, *_verdict(successes, n, trigger))
     return b.finish()
 
 
 def _outside_range_window(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
     window = trigger.window_days or 1
     b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, 1, window)
+    feed = b.feed
+    span = (window - 1) * _DAY
     left = successes = n = 0
     for d in days:  # sorted, one per date: the window is a run of days, summed as it slides
         successes, n = successes + d.successes, n + d.n
-        first = d.date - (window - 1) * _DAY
+        first = d.date - span
         while days[left].date < first:
             successes, n = successes - days[left].successes, n - days[left].n
             left += 1
-        pooled = stats.Rate(successes, n)
-        out, inside = _classify(pooled, trigger)
-        b.feed(_Step(d.date, out, inside, pooled.value))
+        feed(d.date, *_verdict(successes, n, trigger))
     return b.finish()
 
 
@@ -276,7 +271,7 @@ def _no_data(
     day = first
     while day <= last:
         has = day in seen
-        b.feed(_Step(day, None if has else "no_data", has, None))
+        b.feed(day, None if has else "no_data", has)
         day += _DAY
     return b.finish()
 
