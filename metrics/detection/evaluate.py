@@ -249,18 +249,24 @@ def context_build(
     shared between the fast and the slow detector (detectors.BUDGET_SHARES) and then between
     the series in proportion to their weight (Bonferroni): AGREED_WEIGHT for a series the
     criteria watch with change detection (``agreed``), 1 for the others. Pure."""
-    feed = [p.day for p in series.get(FEED_INDICATOR, [])]
+    feed = series.get(FEED_INDICATOR)
     baselines: dict[str, detectors.FittedBaseline] = {}
     extended: dict[str, detectors.FittedBaseline] = {}
+    # The watched series in the detectors' shape, converted here once for the fit and kept
+    # for the checks (Context.days).
+    converted: dict[str, list[detectors.DayObs]] = {}
     if window is not None:
         first_end = window.first_end or window.end
         for key in WARNING_SERIES:
+            if key not in series:
+                continue
+            obs = converted[key] = to_day_obs(series[key])
             days = []
-            for p in series.get(key, []):  # oldest first: stop after the window
-                if p.day > window.end:
+            for d in obs:  # oldest first: stop after the window
+                if d.date > window.end:
                     break
-                if p.day >= window.start and p.n:
-                    days.append(p.obs)
+                if d.date >= window.start:
+                    days.append(d)
             fitted = detectors.baseline_fit([d for d in days if d.date <= first_end])
             if fitted is None:
                 continue
@@ -279,7 +285,16 @@ def context_build(
         }
         for key, weight in weights.items()
     }
-    return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live, extended)
+    return Context(
+        window,
+        baselines,
+        alphas,
+        budget,
+        feed[-1].day if feed else None,
+        live,
+        extended,
+        converted,
+    )
 
 
 def warning_checks(
