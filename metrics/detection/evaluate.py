@@ -107,6 +107,8 @@ class Context:
     # The extended window's baselines (baseline_extend), per series that has one.
     extended: dict[str, detectors.FittedBaseline] = field(default_factory=dict)
     _days: dict[str, list[detectors.DayObs]] = field(default_factory=dict)
+    # What checks on the same series share (detectors.change_warning_episodes).
+    _memo: dict = field(default_factory=dict)
 
     def days(self, series: dict[str, list[Point]], key: str) -> list[detectors.DayObs]:
         """The series in the detectors' shape, converted once per evaluation."""
@@ -392,6 +394,7 @@ def episodes_find(
             watch=WATCH.get(check.series, detectors.BOTH_WAYS),
             trigger_range=check.trigger.range,
             through=through,
+            memo=context._memo,
         )
     options: dict = {"baseline_days": settings.STOPLINE_BASELINE_DAYS}
     if go_live is not None and changing:
