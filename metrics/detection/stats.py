@@ -326,7 +326,8 @@ def _upper_q(baseline: Baseline, z: float) -> float:
 
 def _big_q(baseline: Baseline, t2: float) -> float:
     """Q(τ²) = Σ d_i² / (b_i + τ²·a_i) over the baseline days; decreasing in τ²."""
-    return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
+    # A list, not a generator: the same sum, and it runs for every series at each evaluation.
+    return sum([d2 / s for d2, b, a in baseline.terms if (s := b + t2 * a) > 0])
 
 
 def tau2_solve(baseline: Baseline, q: float) -> float:
@@ -851,9 +852,14 @@ def warning_limit(
     in log α between the grid's limits (linear extrapolation beyond its ends)."""
     row = table_row(key, lam, lams, side)
     x = math.log(alpha)
-    xs = [math.log(a) for a in ALPHA_GRID]
+    xs = _logs(ALPHA_GRID)
     i = 0
     while i < len(xs) - 2 and x < xs[i + 1]:
         i += 1
     x0, x1, y0, y1 = xs[i], xs[i + 1], row[i], row[i + 1]
     return max(0.5, y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+
+
+@lru_cache(maxsize=4)
+def _logs(grid: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(math.log(a) for a in grid)
