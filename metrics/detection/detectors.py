@@ -10,9 +10,11 @@ the trigger's duration (the same condition resolves an alert). See docs/drift-de
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from metrics.detection import stats
@@ -27,6 +29,7 @@ BASELINE_DAYS = 28
 MIN_BASELINE_DAYS = 14
 REARM_DAYS = stats.REARM_DAYS
 _DAY = timedelta(days=1)
+_DATE = itemgetter(0)  # a DayObs's date
 
 
 class DayObs(NamedTuple):
@@ -135,19 +138,10 @@ class Episode:
 
 
 @dataclass
-class _Step:
-    """One day's verdict: ``out`` is a direction or None; ``inside`` means back in range."""
-
-    day: date
-    out: str | None
-    inside: bool
-    value: float | None = None
-
-
-@dataclass
 class _EpisodeBuilder:
     """Fire after ``fire_after`` consecutive out-steps of one direction; resolve (and re-arm)
-    after ``resolve_after`` consecutive inside-steps."""
+    after ``resolve_after`` consecutive inside-steps. Each step is one day's verdict: ``out``
+    a direction or None, ``inside`` back in range."""
 
     indicator: str
     rule: str
@@ -160,20 +154,20 @@ class _EpisodeBuilder:
     _out_run: int = 0
     _in_run: int = 0
 
-    def feed(self, step: _Step) -> None:
-        if step.out is not None and step.out == self._out_dir:
+    def feed(self, day: date, out: str | None, inside: bool, value: float | None = None) -> None:
+        if out is not None and out == self._out_dir:
             self._out_run += 1
         else:
-            self._out_dir, self._out_run = step.out, (1 if step.out else 0)
-        self._in_run = self._in_run + 1 if step.inside else 0
+            self._out_dir, self._out_run = out, (1 if out else 0)
+        self._in_run = self._in_run + 1 if inside else 0
 
         if self._open is None:
             if self._out_dir and self._out_run >= self.fire_after:
                 self._open = Firing(
-                    self.indicator, self.rule, self._out_dir, step.day, step.value, self.range
+                    self.indicator, self.rule, self._out_dir, day, value, self.range
                 )
         elif self._in_run >= self.resolve_after:
-            self.episodes.append(Episode(self._open, step.day))
+            self.episodes.append(Episode(self._open, day))
             self._open = None
             self._out_dir, self._out_run = None, 0
 
@@ -220,46 +214,50 @@ def _merge(days: Iterable[DayObs], start: date | None, through: date | None) -> 
     return [DayObs(k, s, n) for k, (s, n) in sorted(merged.items()) if n > 0]
 
 
-def _classify(rate: stats.Rate, trigger: Trigger) -> tuple[str | None, bool]:
-    """Out only if the Wilson interval lies entirely outside; inside if the estimate is in."""
-    lo, hi = rate.interval or (0.0, 1.0)
-    value = rate.value
-    out = None
-    if trigger.range_min is not None and hi < trigger.range_min:
-        out = "below"
-    elif trigger.range_max is not None and lo > trigger.range_max:
-        out = "above"
+def _verdict(successes: int, n: int, trigger: Trigger) -> tuple[str | None, bool, float | None]:
+    """(out, inside, rate): out only if the Wilson interval lies entirely outside; inside if
+    the estimate is in."""
+    range_min, range_max = trigger.range_min, trigger.range_max
+    value = successes / n if n else None
     inside = value is not None and (
-        (trigger.range_min is None or value >= trigger.range_min)
-        and (trigger.range_max is None or value <= trigger.range_max)
+        (range_min is None or value >= range_min) and (range_max is None or value <= range_max)
     )
-    return out, inside
+    if inside:
+        # The interval holds the estimate (wilson_interval pins its ends to it), so an
+        # estimate in range is never out: most days need no interval.
+        return None, True, value
+    lo, hi = stats.wilson_interval(successes, n) or (0.0, 1.0)
+    out = None
+    if range_min is not None and hi < range_min:
+        out = "below"
+    elif range_max is not None and lo > range_max:
+        out = "above"
+    return out, False, value
 
 
 def _outside_range_days(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
     # A day without data neither extends nor breaks a run: it says nothing either way.
     length = trigger.for_days or 1
     b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, length, length)
-    for d in days:
-        rate = stats.Rate(d.successes, d.n)
-        out, inside = _classify(rate, trigger)
-        b.feed(_Step(d.date, out, inside, rate.value))
+    feed = b.feed
+    for day, successes, n in days:
+        feed(day, *_verdict(successes, n, trigger))
     return b.finish()
 
 
 def _outside_range_window(indicator: str, days: list[DayObs], trigger: Trigger) -> list[Episode]:
     window = trigger.window_days or 1
     b = _EpisodeBuilder(indicator, OUTSIDE_RANGE, trigger.range, 1, window)
+    feed = b.feed
+    span = (window - 1) * _DAY
     left = successes = n = 0
     for d in days:  # sorted, one per date: the window is a run of days, summed as it slides
         successes, n = successes + d.successes, n + d.n
-        first = d.date - (window - 1) * _DAY
+        first = d.date - span
         while days[left].date < first:
             successes, n = successes - days[left].successes, n - days[left].n
             left += 1
-        pooled = stats.Rate(successes, n)
-        out, inside = _classify(pooled, trigger)
-        b.feed(_Step(d.date, out, inside, pooled.value))
+        feed(d.date, *_verdict(successes, n, trigger))
     return b.finish()
 
 
@@ -276,7 +274,7 @@ def _no_data(
     day = first
     while day <= last:
         has = day in seen
-        b.feed(_Step(day, None if has else "no_data", has, None))
+        b.feed(day, None if has else "no_data", has)
         day += _DAY
     return b.finish()
 
@@ -453,6 +451,11 @@ def _ewma_episodes(
     ``watch`` "below" or "above" looks at one side only."""
     sd = stats._ewma_sd_table(lam, len(zs) + 1)
     sign = {BOTH_WAYS: 0, ABOVE: 1, BELOW: -1}[watch]
+    # The statistic seen is |s|, s or −s: "seen > limit" is s outside [down, up] (negation
+    # is exact), which saves a branch a day.
+    up = limit if sign >= 0 else math.inf
+    down = -limit if sign <= 0 else -math.inf
+    keep = 1 - lam
     out: list[tuple[int, int | None, float]] = []
     opened: int | None = None
     opened_stat = 0.0
@@ -460,14 +463,13 @@ def _ewma_episodes(
     e = 0.0
     for i, z in enumerate(zs):
         t += 1
-        e = lam * z + (1 - lam) * e
+        e = lam * z + keep * e
         s = e / sd[t]
-        seen = abs(s) if sign == 0 else sign * s
         if opened is None:
-            if seen > limit:
+            if s > up or s < down:
                 opened, inside, opened_stat = i, 0, s
         else:
-            inside = inside + 1 if seen <= limit else 0
+            inside = inside + 1 if down <= s <= up else 0
             if inside >= REARM_DAYS:
                 out.append((opened, i, opened_stat))
                 opened, t, e = None, 0, 0.0
@@ -490,6 +492,7 @@ def change_warning_episodes(
     watch: str = BOTH_WAYS,
     trigger_range: tuple[float | None, float | None] = (None, None),
     through: date | None = None,
+    memo: dict | None = None,
 ) -> list[Episode]:
     """Episodes of the calibrated EWMA detectors on the days after the baseline (``days``
     sorted, one per date, with data: as indicator series are).
@@ -502,6 +505,10 @@ def change_warning_episodes(
     ``extended``: a longer baseline starting with ``base`` (evaluate.baseline_extend). ``base``
     serves the days up to its end; if they raised no episode, the days after it are watched
     against ``extended`` (its limits are those of its length), otherwise ``base`` keeps serving.
+
+    ``memo``: a dict kept across the checks of one evaluation; checks on the same series
+    (a warning and the breach of an agreed change_detected) then standardise its days and run
+    a detector they share once.
     """
     options = {
         "alphas": alphas,
@@ -511,6 +518,7 @@ def change_warning_episodes(
         "lams": lams,
         "watch": watch,
         "trigger_range": trigger_range,
+        "memo": memo,
     }
     if extended is not None and (through is None or through > extended.end):
         first = _warning_episodes(indicator, days, base, through=extended.end, **options)
@@ -532,23 +540,19 @@ def _warning_episodes(
     watch: str,
     trigger_range: tuple[float | None, float | None],
     through: date | None,
+    memo: dict | None,
 ) -> list[Episode]:
-    monitored = [d for d in days if d.date > base.end and (through is None or d.date <= through)]
+    monitored, zs, runs = _standardised(days, base, through, memo)
     if not monitored:
         return []
-    # base.fitted.standardise, inlined (the same arithmetic): every series of every operation
-    # passes here each day.
-    f = base.fitted
-    rates, spread, tau2, rate_var = f.rates, [p * (1 - p) for p in f.rates], f.tau2, f.rate_var
-    zs = []
-    for d in monitored:
-        w = d.date.weekday()
-        zs.append((d.successes / d.n - rates[w]) / math.sqrt(spread[w] / d.n + tau2 + rate_var[w]))
     found: list[tuple[int, int | None, float, float, float]] = []
     side = base.side(watch)
     for lam in lams:
         limit = stats.warning_limit(base.key, lam, alphas[lam], WARNING_LAMBDAS, side)
-        for opened, resolved, stat in _ewma_episodes(zs, lam, limit, watch):
+        run = runs.get((lam, limit, watch))
+        if run is None:
+            run = runs[(lam, limit, watch)] = _ewma_episodes(zs, lam, limit, watch)
+        for opened, resolved, stat in run:
             found.append((opened, resolved, stat, lam, limit))
     found.sort(key=lambda f: (f[0], f[1] is None, f[1] or 0))
     merged: list[list] = []
@@ -572,3 +576,31 @@ def _warning_episodes(
         firing = Firing(indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence)
         episodes.append(Episode(firing, None if resolved is None else monitored[resolved].date))
     return episodes
+
+
+def _standardised(
+    days: Sequence[DayObs], base: FittedBaseline, through: date | None, memo: dict | None
+) -> tuple[Sequence[DayObs], list[float], dict]:
+    """The days after ``base`` through ``through``, their z against it, and the detector runs
+    on those z found so far (by λ, limit and watch), from ``memo`` when it has them."""
+    key = (id(days), id(base), through)
+    found = memo.get(key) if memo is not None else None
+    if found is not None and found[0] is days and found[1] is base:  # not a reused id
+        return found[2:]
+    # ``days`` is sorted, one per date: the monitored days are a slice of it.
+    start = bisect_right(days, base.end, key=_DATE)
+    stop = len(days) if through is None else bisect_right(days, through, key=_DATE)
+    monitored = days[start:stop]
+    # base.fitted.standardise, inlined (the same arithmetic): every series of every operation
+    # passes here each day.
+    f = base.fitted
+    tau2, sqrt = f.tau2, math.sqrt
+    weekday = [(p, p * (1 - p), v) for p, v in zip(f.rates, f.rate_var, strict=True)]
+    zs = []
+    for day, x, n in monitored:
+        p, spread, rate_var = weekday[day.weekday()]
+        zs.append((x / n - p) / sqrt(spread / n + tau2 + rate_var))
+    runs: dict = {}
+    if memo is not None:
+        memo[key] = (days, base, monitored, zs, runs)
+    return monitored, zs, runs

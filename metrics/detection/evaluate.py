@@ -107,6 +107,8 @@ class Context:
     # The extended window's baselines (baseline_extend), per series that has one.
     extended: dict[str, detectors.FittedBaseline] = field(default_factory=dict)
     _days: dict[str, list[detectors.DayObs]] = field(default_factory=dict)
+    # What checks on the same series share (detectors.change_warning_episodes).
+    _memo: dict = field(default_factory=dict)
 
     def days(self, series: dict[str, list[Point]], key: str) -> list[detectors.DayObs]:
         """The series in the detectors' shape, converted once per evaluation."""
@@ -249,18 +251,24 @@ def context_build(
     shared between the fast and the slow detector (detectors.BUDGET_SHARES) and then between
     the series in proportion to their weight (Bonferroni): AGREED_WEIGHT for a series the
     criteria watch with change detection (``agreed``), 1 for the others. Pure."""
-    feed = [p.day for p in series.get(FEED_INDICATOR, [])]
+    feed = series.get(FEED_INDICATOR)
     baselines: dict[str, detectors.FittedBaseline] = {}
     extended: dict[str, detectors.FittedBaseline] = {}
+    # The watched series in the detectors' shape, converted here once for the fit and kept
+    # for the checks (Context.days).
+    converted: dict[str, list[detectors.DayObs]] = {}
     if window is not None:
         first_end = window.first_end or window.end
         for key in WARNING_SERIES:
+            if key not in series:
+                continue
+            obs = converted[key] = to_day_obs(series[key])
             days = []
-            for p in series.get(key, []):  # oldest first: stop after the window
-                if p.day > window.end:
+            for d in obs:  # oldest first: stop after the window
+                if d.date > window.end:
                     break
-                if p.day >= window.start and p.n:
-                    days.append(p.obs)
+                if d.date >= window.start:
+                    days.append(d)
             fitted = detectors.baseline_fit([d for d in days if d.date <= first_end])
             if fitted is None:
                 continue
@@ -279,7 +287,16 @@ def context_build(
         }
         for key, weight in weights.items()
     }
-    return Context(window, baselines, alphas, budget, feed[-1] if feed else None, live, extended)
+    return Context(
+        window,
+        baselines,
+        alphas,
+        budget,
+        feed[-1].day if feed else None,
+        live,
+        extended,
+        converted,
+    )
 
 
 def warning_checks(
@@ -377,6 +394,7 @@ def episodes_find(
             watch=WATCH.get(check.series, detectors.BOTH_WAYS),
             trigger_range=check.trigger.range,
             through=through,
+            memo=context._memo,
         )
     options: dict = {"baseline_days": settings.STOPLINE_BASELINE_DAYS}
     if go_live is not None and changing:

@@ -224,54 +224,64 @@ def baseline_estimate(days: Sequence[tuple[int, int, int]]) -> Baseline:
     days = [d for d in days if d[2] > 0]
     if not days:
         raise ValueError("a baseline needs at least one day with data")
-    total_x = sum(d[1] for d in days)
-    total_n = sum(d[2] for d in days)
-    overall = total_x / total_n
-    by_day: list[list[tuple[int, int]]] = [[] for _ in range(WEEKDAYS)]
+    # Per weekday, the successes and the volumes in day order (every sum below adds the same
+    # numbers in the same order as the formulas read: each operation fits several baselines
+    # at each evaluation, and calibration fits thousands).
+    xs: list[list[int]] = [[] for _ in range(WEEKDAYS)]
+    ns: list[list[int]] = [[] for _ in range(WEEKDAYS)]
     for weekday, x, n in days:
-        by_day[weekday].append((x, n))
+        xs[weekday].append(x)
+        ns[weekday].append(n)
+    all_ns = [d[2] for d in days]
+    total_x = sum([d[1] for d in days])
+    total_n = sum(all_ns)
+    overall = total_x / total_n
+    totals = [sum(ns[w]) for w in range(WEEKDAYS)]
 
     rates = []
     for w in range(WEEKDAYS):
-        nw = sum(n for _, n in by_day[w])
-        raw = sum(x for x, _ in by_day[w]) / nw if nw else overall
+        nw = totals[w]
+        raw = sum(xs[w]) / nw if nw else overall
         rates.append(_clamp_rate(raw, total_n))
 
     sum_d2 = sum_binom = sum_a = 0.0
     pearson = 0.0
     terms = []
+    weights2: list[float | None] = [None] * WEEKDAYS  # Σ (n_i / N_w)², once per weekday
     for w in range(WEEKDAYS):
-        group = by_day[w]
-        nw = sum(n for _, n in group)
+        group = ns[w]
         if len(group) < 2:
             continue
+        nw = totals[w]
         p = rates[w]
         c = p * (1 - p)
-        sum_w2 = sum((n / nw) ** 2 for _, n in group)
-        for x, n in group:
+        sum_w2 = weights2[w] = sum([(n / nw) ** 2 for n in group])
+        for x, n in zip(xs[w], group, strict=True):
             wi = n / nw
             d = x / n - p
             b_i = c * (1 - wi) / n
             a_i = (1 - wi) ** 2 + sum_w2 - wi * wi
-            terms.append((d * d, b_i, a_i))
-            sum_d2 += d * d
+            d2 = d * d
+            terms.append((d2, b_i, a_i))
+            sum_d2 += d2
             sum_binom += b_i
             sum_a += a_i
-            pearson += d * d / (c / n)
+            pearson += d2 / (c / n)
     tau2 = max(0.0, (sum_d2 - sum_binom) / sum_a) if sum_a > 0 else 0.0
-    dof = sum(len(g) - 1 for g in by_day if g)
+    dof = sum(len(g) - 1 for g in ns if g)
     phi = pearson / dof if dof > 0 else 1.0
 
     rate_var = []
     for w in range(WEEKDAYS):
-        group = by_day[w] or [(0, n) for _, _, n in days]
-        nw = sum(n for _, n in group)
+        group = ns[w] or all_ns
+        nw = totals[w] or total_n
+        sum_w2 = weights2[w]
+        if sum_w2 is None:
+            sum_w2 = sum([(n / nw) ** 2 for n in group])
         p = rates[w]
-        rate_var.append(tau2 * sum((n / nw) ** 2 for _, n in group) + p * (1 - p) / nw)
+        rate_var.append(tau2 * sum_w2 + p * (1 - p) / nw)
 
-    volumes = tuple(
-        tuple(n for _, n in by_day[w]) or tuple(n for _, _, n in days) for w in range(WEEKDAYS)
-    )
+    volumes = tuple(tuple(ns[w] or all_ns) for w in range(WEEKDAYS))
     return Baseline(
         rates=tuple(rates),
         rate_var=tuple(rate_var),
@@ -281,7 +291,7 @@ def baseline_estimate(days: Sequence[tuple[int, int, int]]) -> Baseline:
         phi=phi,
         terms=tuple(terms),
         dof=dof,
-        weekdays=tuple(w for w in range(WEEKDAYS) if by_day[w]),
+        weekdays=tuple(w for w in range(WEEKDAYS) if ns[w]),
     )
 
 
@@ -316,7 +326,8 @@ def _upper_q(baseline: Baseline, z: float) -> float:
 
 def _big_q(baseline: Baseline, t2: float) -> float:
     """Q(τ²) = Σ d_i² / (b_i + τ²·a_i) over the baseline days; decreasing in τ²."""
-    return sum(d2 / (b + t2 * a) for d2, b, a in baseline.terms if b + t2 * a > 0)
+    # A list, not a generator: the same sum, and it runs for every series at each evaluation.
+    return sum([d2 / s for d2, b, a in baseline.terms if (s := b + t2 * a) > 0])
 
 
 def tau2_solve(baseline: Baseline, q: float) -> float:
@@ -841,9 +852,14 @@ def warning_limit(
     in log α between the grid's limits (linear extrapolation beyond its ends)."""
     row = table_row(key, lam, lams, side)
     x = math.log(alpha)
-    xs = [math.log(a) for a in ALPHA_GRID]
+    xs = _logs(ALPHA_GRID)
     i = 0
     while i < len(xs) - 2 and x < xs[i + 1]:
         i += 1
     x0, x1, y0, y1 = xs[i], xs[i + 1], row[i], row[i + 1]
     return max(0.5, y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+
+
+@lru_cache(maxsize=4)
+def _logs(grid: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(math.log(a) for a in grid)
