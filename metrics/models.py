@@ -78,6 +78,22 @@ class Conversation(models.Model):
         return self.conversation_id
 
 
+# DailyAggregate's counts for a date and segment: what ingestion rebuilds from conversations
+# (metrics.ingest.upserts, pg_csv) and what the indicators read (metrics.detection.indicators).
+DAILY_COUNT_FIELDS = (
+    "conversations",
+    "escalated",
+    "resolved_first_contact",
+    "resolved_known",
+    "human_requested",
+    "human_requested_known",
+    "csat_sum",
+    "csat_count",
+    "survey_comments",
+    "survey_complaints",
+)
+
+
 class DailyAggregate(models.Model):
     """Counts per operation, local date and segment: sent as such or computed from conversations.
 

@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from criteria.models import Operation
 from metrics.detection import stats
 from metrics.detection.detectors import DayObs
-from metrics.models import Complexity, DailyAggregate, WeeklyReviewScore
+from metrics.models import DAILY_COUNT_FIELDS, Complexity, DailyAggregate, WeeklyReviewScore
 
 WINDOWS = (7, 14, 28)
 
@@ -105,20 +105,7 @@ class DayCounts:
         return self.simple + self.complex
 
 
-_FIELDS = (
-    "date",
-    "segment",
-    "conversations",
-    "escalated",
-    "resolved_first_contact",
-    "resolved_known",
-    "human_requested",
-    "human_requested_known",
-    "csat_sum",
-    "csat_count",
-    "survey_comments",
-    "survey_complaints",
-)
+_FIELDS = ("date", "segment", *DAILY_COUNT_FIELDS)
 
 
 def daily_counts(

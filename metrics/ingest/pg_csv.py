@@ -65,7 +65,6 @@ from metrics.ingest.formats import (
 )
 from metrics.ingest.upserts import (
     _VALUE_COLUMNS,
-    AGGREGATE_FIELDS,
     _as_date,
     _claim_check,
     _conflict,
@@ -76,7 +75,13 @@ from metrics.ingest.upserts import (
     value_incoming,
     values_differ,
 )
-from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.models import (
+    DAILY_COUNT_FIELDS,
+    Conversation,
+    DailyAggregate,
+    IngestionRun,
+    RejectedRow,
+)
 
 BLOCK_ROWS = settings.STOPLINE_INGEST_BLOCK_ROWS
 CHECKS_AHEAD = 1
@@ -581,7 +586,7 @@ class FastConversations:
         table = DailyAggregate._meta.db_table
         conversations = Conversation._meta.db_table
         days = sorted(dates)
-        fields = [*AGGREGATE_FIELDS, "source"]
+        fields = [*DAILY_COUNT_FIELDS, "source"]
         sets = ", ".join(f"{f} = excluded.{f}" for f in fields)
         current = ", ".join(f"d.{f}" for f in fields)
         new = ", ".join(f"excluded.{f}" for f in fields)
@@ -609,7 +614,7 @@ class FastConversations:
         cursor.execute(
             f"INSERT INTO {table} AS d (operation_id, date, segment, {', '.join(fields)}, "  # noqa: S608
             "created_by_run_id, changed_by_run_id) "
-            f"SELECT %s, local_date, complexity, {', '.join(AGGREGATE_FIELDS)}, %s, %s, %s "
+            f"SELECT %s, local_date, complexity, {', '.join(DAILY_COUNT_FIELDS)}, %s, %s, %s "
             f"FROM {DAYS} "
             f"ON CONFLICT (operation_id, date, segment) DO UPDATE SET {sets}, "
             "changed_by_run_id = excluded.changed_by_run_id "

@@ -14,23 +14,16 @@ from accounts.redaction import redact
 from criteria.models import Operation
 from metrics.ingest.complaints import complaint_flag
 from metrics.ingest.formats import Record
-from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow, SurveyPhrases
+from metrics.models import (
+    DAILY_COUNT_FIELDS,
+    Conversation,
+    DailyAggregate,
+    IngestionRun,
+    RejectedRow,
+    SurveyPhrases,
+)
 
 AGGREGATE_DATES_BATCH = 500
-# The daily counts rebuilt from conversations (both paths: _aggregates_recompute here, in SQL
-# in pg_csv).
-AGGREGATE_FIELDS = [
-    "conversations",
-    "escalated",
-    "resolved_first_contact",
-    "resolved_known",
-    "human_requested",
-    "human_requested_known",
-    "csat_sum",
-    "csat_count",
-    "survey_comments",
-    "survey_complaints",
-]
 
 
 class _Superseded(Exception):
@@ -166,7 +159,7 @@ def _aggregates_recompute(*, operation: Operation, dates: set[date], run_id: int
     Rows sent as daily aggregates are replaced when conversations exist for that date and
     segment (the finer data wins), and kept otherwise.
     """
-    fields = AGGREGATE_FIELDS
+    fields = DAILY_COUNT_FIELDS
     ordered = sorted(dates)
     for start in range(0, len(ordered), AGGREGATE_DATES_BATCH):
         batch = ordered[start : start + AGGREGATE_DATES_BATCH]
