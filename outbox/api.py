@@ -3,7 +3,6 @@ and remove). Every member of the organization reads; the facilitator changes. Th
 secret is in the answer to the POST that creates an endpoint, and never again."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
@@ -16,6 +15,7 @@ from accounts.access import membership_can_manage_settings
 from accounts.tokens import TokenAuthentication
 from criteria.access import operation_get_for_user
 from criteria.serializers import TextField
+from outbox.access import endpoint_get_for_operation
 from outbox.endpoints import (
     SUBSCRIBABLE,
     webhook_endpoint_create,
@@ -90,15 +90,6 @@ def _managed(request: Request, slug: str):
     return operation
 
 
-def _endpoint(operation, endpoint_id: int) -> WebhookEndpoint:
-    try:
-        return WebhookEndpoint.objects.select_related("operation").get(
-            pk=endpoint_id, operation=operation
-        )
-    except WebhookEndpoint.DoesNotExist as exc:
-        raise Http404 from exc
-
-
 class WebhookEndpointListView(APIView):
     """GET .../webhooks/: the endpoints (no secrets); POST adds one and answers its secret."""
 
@@ -136,11 +127,13 @@ class WebhookEndpointDetailView(APIView):
     @extend_schema(responses=WebhookEndpointSerializer)
     def get(self, request: Request, slug: str, endpoint_id: int) -> Response:
         operation, _ = operation_get_for_user(request.user, slug)
-        return Response(WebhookEndpointSerializer(_endpoint(operation, endpoint_id)).data)
+        return Response(
+            WebhookEndpointSerializer(endpoint_get_for_operation(operation, endpoint_id)).data
+        )
 
     @extend_schema(request=WebhookEndpointUpdateSerializer, responses=WebhookEndpointSerializer)
     def patch(self, request: Request, slug: str, endpoint_id: int) -> Response:
-        endpoint = _endpoint(_managed(request, slug), endpoint_id)
+        endpoint = endpoint_get_for_operation(_managed(request, slug), endpoint_id)
         data = WebhookEndpointUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         active = data.validated_data.get("is_active")
@@ -152,7 +145,7 @@ class WebhookEndpointDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, slug: str, endpoint_id: int) -> Response:
-        endpoint = _endpoint(_managed(request, slug), endpoint_id)
+        endpoint = endpoint_get_for_operation(_managed(request, slug), endpoint_id)
         webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
         return Response(status=204)
 
@@ -165,6 +158,6 @@ class WebhookEndpointTestView(APIView):
 
     @extend_schema(request=None, responses={202: DeliveryQueuedSerializer})
     def post(self, request: Request, slug: str, endpoint_id: int) -> Response:
-        endpoint = _endpoint(_managed(request, slug), endpoint_id)
+        endpoint = endpoint_get_for_operation(_managed(request, slug), endpoint_id)
         delivery = webhook_endpoint_test(endpoint=endpoint, actor=request.user)
         return Response({"delivery_id": delivery.pk}, status=202)

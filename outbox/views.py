@@ -14,6 +14,7 @@ from accounts.access import membership_can_manage_settings
 from accounts.errors import StoplineError
 from accounts.http import HtmxHttpRequest
 from criteria.access import operation_get_for_user
+from outbox.access import endpoint_get_for_operation
 from outbox.endpoints import (
     delivery_retry,
     webhook_endpoint_create,
@@ -22,20 +23,11 @@ from outbox.endpoints import (
     webhook_endpoint_test,
 )
 from outbox.forms import WebhookEndpointForm
-from outbox.models import Delivery, WebhookEndpoint
+from outbox.models import Delivery
 from outbox.selectors import deliveries_for_operation, endpoints_for_operation
 from outbox.signing import REPLAY_WINDOW_SECONDS
 
 DELIVERIES_PER_PAGE = 50
-
-
-def _endpoint(operation, endpoint_id: int) -> WebhookEndpoint:
-    try:
-        return WebhookEndpoint.objects.select_related("operation").get(
-            pk=endpoint_id, operation=operation
-        )
-    except WebhookEndpoint.DoesNotExist as exc:
-        raise Http404 from exc
 
 
 @login_required
@@ -79,7 +71,7 @@ def webhooks(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def webhook_action(request: HtmxHttpRequest, slug: str, endpoint_id: int, action: str):
     operation, membership = operation_get_for_user(request.user, slug)
-    endpoint = _endpoint(operation, endpoint_id)
+    endpoint = endpoint_get_for_operation(operation, endpoint_id)
     if not membership_can_manage_settings(membership):
         raise PermissionDenied
     back = reverse("outbox:webhooks", args=[slug])
