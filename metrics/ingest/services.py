@@ -340,7 +340,7 @@ def _fast_stage_apply(run, columns, opened, staged, lines_read, *, skip: bool) -
         ingester.stage(opened(), attempt=run.attempt, progress=staged)
         ingester.apply(attempt=run.attempt, lines_read=lines_read)
     except pg_csv.SkipConflict:
-        RejectedRow.objects.filter(run=run).delete()  # staged again whole: found again
+        _fast_undo(run, fast=True)  # staged again whole: its rejects are found again
         raise
     finally:
         ingester.close()
