@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from accounts.auth import password_reconfirm
 from accounts.errors import PermissionDenied, StoplineError
 from accounts.tokens import TokenAuthentication
 from accounts.views import SESSION_AUTH_AT
+from config.api_parsers import JSONParser
 from criteria.access import operation_get_for_user, operations_for_user, version_get_for_user
 from criteria.models import CriteriaVersion, IndicatorKey, Operation
 from criteria.serializers import (

@@ -565,6 +565,11 @@ def comment_add(*, operation: Operation, membership: Membership, key: str, text:
         raise StoplineError(f"Unknown indicator {key!r}.", fields={"key": "unknown indicator"})
     if not text.strip():
         raise StoplineError("The comment is empty.", fields={"text": "required"})
+    if "\x00" in text:
+        raise StoplineError(
+            "The comment contains a NUL character (\\x00); remove it and send it again.",
+            fields={"text": "NUL character"},
+        )
     comment = Comment.objects.create(
         operation=operation,
         key=key,

@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import membership_can_manage_settings
 from accounts.tokens import TokenAuthentication
+from config.api_parsers import JSONParser
 from criteria.access import operation_get_for_user
 from criteria.serializers import TextField
 from outbox.access import endpoint_get_for_operation

@@ -26,6 +26,8 @@ LAYERS = [
     ("config.celery", 0),
     ("config.logging", 0),
     ("config.settings", 0),
+    ("config.api_parsers", 0),  # the API's parsers, which every app's API uses
+    ("config.middleware", 0),
     ("accounts", 1),
     # The outbox's core sits under criteria, which emits `criteria.agreed` through it.
     ("outbox.models", 1.5),
