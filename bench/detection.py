@@ -452,6 +452,27 @@ def tiers_side_by_side(runs: int, years: int, seed_offset: int = 0) -> None:
             ("fcr_complex",),
             90,
         ),
+        # The seed's own case (seed_demo_metrics), at its volume: the escalation path
+        # suppressed, complex FCR sliding at the same time, the case mix shifting.
+        *(
+            (
+                f"seed's case at 550/day (FCR in {days} d): {label}",
+                op.Scenario(
+                    volume=550,
+                    escalation=op.ramp(onset_i, 1, 0.17, 0.05),
+                    fcr_complex=op.ramp(onset_i, days, 0.58, 0.44),
+                    complex_share=op.ramp(onset_i, 21, 0.30, 0.36),
+                ),
+                (key,),
+                60,
+            )
+            for days, key, label in (
+                (6, "escalation_rate", "escalation"),
+                (6, "fcr_complex", "complex FCR"),
+                (6, "fcr_simple", "simple FCR (quiet)"),
+                (14, "fcr_complex", "complex FCR"),
+            )
+        ),
         (
             "in-range drift: escalation 15 % -> 20 % in 3 weeks",
             op.Scenario(escalation=op.ramp(onset_i, 21, 0.15, 0.20)),
@@ -465,7 +486,7 @@ def tiers_side_by_side(runs: int, years: int, seed_offset: int = 0) -> None:
         f" simple FCR ≥ 80 % for_days 3); warning budget 2 a year. Delay in days from onset, "
         f"median / p90 ({runs} runs; 'open' = an earlier false alarm was still open at onset)."
     )
-    print(f"  {'scenario':<52}" + "".join(f"{n:>28}" for n in names))
+    print(f"  {'scenario':<58}" + "".join(f"{n:>28}" for n in names))
     for title, scenario, watched, horizon in scenarios:
         cells = {n: [] for n in names}
         already = dict.fromkeys(names, 0)
@@ -481,7 +502,7 @@ def tiers_side_by_side(runs: int, years: int, seed_offset: int = 0) -> None:
                     continue
                 after = [(o - onset).days for _, o, _ in rows if o >= onset]
                 cells[name].append(float(min(after)) if after else math.inf)
-        line = f"  {title:<52}"
+        line = f"  {title:<58}"
         for name in names:
             values = cells[name]
             missed = sum(1 for v in values if v == math.inf)
@@ -497,7 +518,7 @@ def tiers_side_by_side(runs: int, years: int, seed_offset: int = 0) -> None:
         f"\n   False alarms per operation-year, in control ({years} simulated years per volume; "
         f"a breach following a warning of the same indicator counts once; no_data excluded)"
     )
-    print(f"  {'volume':<52}" + "".join(f"{n:>28}" for n in names) + f"{'years with > 2':>18}")
+    print(f"  {'volume':<58}" + "".join(f"{n:>28}" for n in names) + f"{'years with > 2':>18}")
     for volume in (60, 500, 2000):
         totals = dict.fromkeys(names, 0)
         over = 0
@@ -512,7 +533,7 @@ def tiers_side_by_side(runs: int, years: int, seed_offset: int = 0) -> None:
                 totals[name] += len(rows[name])
             if len(op.stories(op.run_tiers(series))) > 2:
                 over += 1
-        line = f"  {f'{volume:,} conversations a day':<52}"
+        line = f"  {f'{volume:,} conversations a day':<58}"
         line += "".join(f"{totals[n] / years:>28.2f}" for n in names)
         print(line + f"{f'{over}/{years}':>18}")
 

@@ -604,3 +604,91 @@ def _standardised(
     if memo is not None:
         memo[key] = (days, base, monitored, zs, runs)
     return monitored, zs, runs
+
+
+# --------------------------------------------------------------------------------------------
+# The follow-up watch: a slide that starts when the escalation rate falls
+
+# Suppressing the path to a human is the failure this product exists for, and it breaks complex
+# cases first: once the escalation rate falls, complex FCR tends to slide from that day on. The
+# EWMAs must find such a slide without knowing when it started, and on a few points over weeks
+# that takes them 7–8 days. Knowing the start (the day before the escalation warning) allows the
+# matched test for a slide starting then: the linearly weighted sum of the daily z from that day,
+# S_K = Σ k·(−z_k) / √(Σ k²) over the K days with data so far (the best test for a shift that
+# grows linearly, and still a good one for a step), watched for FOLLOW_UP_DAYS days with data,
+# from the second on (K ≥ 2: a warning never opens before the fall it follows was seen).
+# In control each S_K is N(0, 1); FOLLOW_UP_LIMIT is the level their maximum over the watch
+# exceeds with probability FOLLOW_UP_ALPHA (simulated: tests/metrics/test_follow_up.py). Its
+# false alarms are that share of the escalation falls (a few a decade in control), so it adds
+# almost nothing to the operation's budget; bench/detection.py shows both.
+FOLLOW_UP_DAYS = 28
+FOLLOW_UP_ALPHA = 0.10
+FOLLOW_UP_LIMIT = 2.34
+# An open follow-up warning resolves once the last 7 days with data, together, no longer sit
+# below the baseline: Σ z / √7 above this.
+FOLLOW_UP_RESOLVED = -1.0
+
+
+def follow_up_name(since: date) -> str:
+    """At most 40 characters (Alert.detector)."""
+    return f"slide from {since.isoformat()}, escalation fell"
+
+
+def slide_follow_up_episodes(
+    indicator: str,
+    days: Sequence[DayObs],
+    base: FittedBaseline,
+    since: date,
+    *,
+    watch: str = BELOW,
+    through: date | None = None,
+    memo: dict | None = None,
+) -> list[Episode]:
+    """At most one warning episode: ``indicator`` sliding (the way ``watch`` says) from
+    ``since`` on, by the matched test above, against ``base``. ``days`` as for
+    change_warning_episodes."""
+    monitored, zs, _ = _standardised(days, base, through, memo)
+    first = bisect_right(monitored, since - _DAY, key=_DATE)
+    sign = 1.0 if watch == ABOVE else -1.0
+    weighted = weights = 0.0
+    for k, i in enumerate(range(first, min(first + FOLLOW_UP_DAYS, len(monitored))), start=1):
+        weighted += k * sign * zs[i]
+        weights += k * k
+        statistic = weighted / math.sqrt(weights)
+        if k >= 2 and statistic > FOLLOW_UP_LIMIT:
+            return [_follow_up_episode(indicator, monitored, zs, i, base, since, statistic, sign)]
+    return []
+
+
+def _follow_up_episode(
+    indicator: str,
+    monitored: Sequence[DayObs],
+    zs: Sequence[float],
+    opened: int,
+    base: FittedBaseline,
+    since: date,
+    statistic: float,
+    sign: float,
+) -> Episode:
+    resolved = None
+    for i in range(opened + REARM_DAYS, len(monitored)):
+        recent = zs[i - REARM_DAYS + 1 : i + 1]
+        if sign * sum(recent) / math.sqrt(REARM_DAYS) < -FOLLOW_UP_RESOLVED:
+            resolved = monitored[i].date
+            break
+    day = monitored[opened]
+    counts = {d.date: (d.successes, d.n) for d in monitored[: opened + 1]}
+    evidence = Evidence(
+        base.rate,
+        base.start,
+        base.end,
+        stats.pooled_window(counts, day.date, 7).value,
+        follow_up_name(since),
+        statistic,
+        FOLLOW_UP_LIMIT,
+    )
+    way = ABOVE if sign > 0 else BELOW
+    firing = Firing(
+        indicator, CHANGE_DETECTED, way, day.date, day.rate, (None, None), WARNING, evidence
+    )
+    return Episode(firing, resolved)

@@ -48,6 +48,11 @@ FAMILY = {
     "escalation_rate_complex": "escalation_rate",
 }
 DEFAULT_WARNING_BUDGET = 2.0
+# Watched from the day the escalation rate falls (a warning or a breach below), the way each is
+# watched: suppressing the path to a human breaks complex cases first
+# (detectors.slide_follow_up_episodes).
+ESCALATION_FAMILY = "escalation_rate"
+FOLLOW_UP = {"fcr_complex": detectors.BELOW}
 # The direction each series is watched in (detectors.BOTH_WAYS when absent): the one that hurts
 # customers, where there is one.
 WATCH = {
@@ -433,7 +438,81 @@ def episodes_all(
     """Every check's episodes, warnings first, one warning story per family. Pure."""
     checks = sorted(checks, key=lambda c: c.severity != detectors.WARNING)
     found = [(c, episodes_find(c, series, through, go_live, context)) for c in checks]
-    return _one_story_per_family(found)
+    return _one_story_per_family(_follow_ups(found, series, through, context))
+
+
+def _follow_ups(
+    found: list[tuple[Check, list[Episode]]],
+    series: dict[str, list[Point]],
+    through: date,
+    context: Context,
+) -> list[tuple[Check, list[Episode]]]:
+    """Add the follow-up watch (detectors.slide_follow_up_episodes) to the warnings of the
+    FOLLOW_UP series: from the day before the escalation rate was seen falling (a warning or a
+    breach below), for FOLLOW_UP_DAYS days with data. A fall within a watch already running
+    starts no other. A follow-up episode that overlaps the series' own warning is one story
+    with it, told by the one that opened first."""
+    falls = sorted(
+        e.firing.opened_on
+        for check, episodes in found
+        if family(check.indicator) == ESCALATION_FAMILY
+        for e in episodes
+        if e.firing.direction == detectors.BELOW
+    )
+    if not falls:
+        return found
+    out = []
+    for check, episodes in found:
+        key = check.series
+        if check.severity != detectors.WARNING or key not in FOLLOW_UP:
+            out.append((check, episodes))
+            continue
+        days = context.days(series, key)
+        extra: list[Episode] = []
+        watched_until: date | None = None
+        for fell in falls:
+            since = fell - timedelta(days=1)
+            if watched_until is not None and since <= watched_until:
+                continue
+            base = context.baselines.get(key)
+            longer = context.extended.get(key)
+            if longer is not None and since > longer.end:
+                base = longer
+            if base is None or since <= base.end:
+                continue
+            extra += detectors.slide_follow_up_episodes(
+                check.indicator,
+                days,
+                base,
+                since,
+                watch=FOLLOW_UP[key],
+                through=through,
+                memo=context._memo,
+            )
+            watched_until = _watch_end(days, since)
+        out.append((check, _overlaps_merged(episodes + extra) if extra else episodes))
+    return out
+
+
+def _watch_end(days: list[detectors.DayObs], since: date) -> date:
+    """The last day of a follow-up watch starting on ``since`` (its FOLLOW_UP_DAYS days with
+    data; the watch may still be running)."""
+    after = [d.date for d in days if d.date >= since][: detectors.FOLLOW_UP_DAYS]
+    return after[-1] if len(after) == detectors.FOLLOW_UP_DAYS else date.max
+
+
+def _overlaps_merged(episodes: list[Episode]) -> list[Episode]:
+    """One episode per overlap, with the firing of the one that opened first."""
+    merged: list[Episode] = []
+    for e in sorted(episodes, key=lambda e: e.firing.opened_on):
+        last = merged[-1] if merged else None
+        if last is None or (last.resolved_on and e.firing.opened_on > last.resolved_on):
+            merged.append(e)
+        elif last.resolved_on is not None and (
+            e.resolved_on is None or e.resolved_on > last.resolved_on
+        ):
+            merged[-1] = Episode(last.firing, e.resolved_on)
+    return merged
 
 
 def _one_story_per_family(

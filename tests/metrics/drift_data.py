@@ -58,9 +58,12 @@ def add_noisy_days(
     *,
     seed: int = 1,
     fcr_complex: Callable[[int], float] | None = None,
+    escalation: Callable[[int], float] | None = None,
+    volume: int = 2000,
 ) -> None:
     """In-control days with weekly seasonality, extra day-to-day variance and binomial noise
-    (normal approximation): escalation ~15 %, complex FCR ~62 %, simple FCR ~88 %."""
+    (normal approximation): escalation ~15 %, complex FCR ~62 %, simple FCR ~88 %, about
+    ``volume`` conversations a day; ``fcr_complex`` and ``escalation`` may move them."""
     import math
     import random
 
@@ -74,7 +77,7 @@ def add_noisy_days(
     rows = []
     for i in range(days):
         day = start + timedelta(days=i)
-        n = round(2000 * weekday_volume[day.weekday()] * rng.uniform(0.9, 1.1))
+        n = round(volume * weekday_volume[day.weekday()] * rng.uniform(0.9, 1.1))
         n_complex = draw(n, 0.30)
         complex_fcr = fcr_complex(i) if fcr_complex else 0.62
         segments = (("simple", n - n_complex, 0.88), ("complex", n_complex, complex_fcr))
@@ -86,7 +89,7 @@ def add_noisy_days(
                     date=day,
                     segment=segment,
                     conversations=count,
-                    escalated=draw(count, 0.15),
+                    escalated=draw(count, escalation(i) if escalation else 0.15),
                     resolved_first_contact=draw(known, fcr),
                     resolved_known=known,
                     source="daily",

@@ -316,3 +316,40 @@ def test_two_episodes_between_evaluations_give_two_alerts(personas, agreed):
     ]
     assert alerts[0].resolved_on == day(37)
     assert Review.objects.filter(alert__indicator="escalation_rate").count() == 2
+
+
+def test_a_complex_fcr_slide_after_the_escalation_fell_is_a_warning_alert_with_its_evidence(
+    personas, agreed, capsys
+):
+    """The follow-up watch through the daily evaluation, the alert table and evaluate --json:
+    the seed's case at 550 a day, complex FCR sliding 58 % → 44 % over two weeks from the day
+    the escalation path is suppressed. (How early it comes, over many seeds, is
+    tests/metrics/test_follow_up.py's.)"""
+    from metrics.detection.detectors import FOLLOW_UP_LIMIT
+    from tests.metrics.drift_data import add_noisy_days
+
+    op, onset = personas.operation, 70
+    add_noisy_days(
+        op,
+        START,
+        onset + 10,
+        seed=3,
+        volume=550,
+        escalation=lambda i: 0.17 if i < onset else 0.05,
+        fcr_complex=lambda i: 0.58 - 0.14 * min(1.0, max(0, i - onset + 1) / 14),
+    )
+    drift_evaluate(operation=op, through=day(onset + 9))
+    fell = Alert.objects.get(indicator="escalation_rate", severity="warning")
+    assert fell.direction == "below" and fell.opened_on <= day(onset + 1)
+    slide = Alert.objects.get(indicator="fcr_complex", severity="warning")
+    assert slide.detector == f"slide from {(fell.opened_on - timedelta(days=1))}, escalation fell"
+    assert slide.direction == "below"
+    assert fell.opened_on <= slide.opened_on <= day(onset + 9)
+    assert slide.statistic > slide.limit == FOLLOW_UP_LIMIT
+    assert slide.baseline_rate == pytest.approx(0.58, abs=0.02)
+    assert slide.value < slide.baseline_rate
+    call_command("evaluate", op.slug, "--through", day(onset + 9).isoformat(), "--json")
+    data = json.loads(capsys.readouterr().out)
+    (shown,) = [d for d in data if d["indicator"] == "fcr_complex" and d["severity"] == "warning"]
+    assert shown["evidence"]["detector"] == slide.detector
+    assert shown["opened_on"] == slide.opened_on.isoformat()
