@@ -1,4 +1,4 @@
-"""Structured log lines on stdout: one JSON object per record, without personal data.
+"""Structured log lines on stderr: one JSON object per record, without personal data.
 
 Only the logger name, level, message and explicitly whitelisted extra fields are written;
 request bodies, transcripts and e-mail addresses are never passed to loggers by our code.

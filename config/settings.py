@@ -391,14 +391,16 @@ LOGGING = {
         "json": {"()": "config.logging.JsonFormatter"},
     },
     "handlers": {
-        "stdout": {
+        # On stderr: stdout is what commands print for scripts (`evaluate --json`,
+        # `export_criteria`), which a log line must not break. Containers collect both.
+        "stderr": {
             "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            "stream": "ext://sys.stderr",
             # Structured JSON lines in production; plain lines for people at a terminal.
             "formatter": env.str("LOG_FORMAT", default="json" if PRODUCTION else "line"),
         }
     },
-    "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint narrates every rendering step at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
