@@ -555,15 +555,7 @@ def _warning_episodes(
         for opened, resolved, stat in run:
             found.append((opened, resolved, stat, lam, limit))
     found.sort(key=lambda f: (f[0], f[1] is None, f[1] or 0))
-    merged: list[list] = []
-    for item in found:
-        opened, resolved = item[0], item[1]
-        if merged and (merged[-1][1] is None or opened <= merged[-1][1]):
-            last = merged[-1]
-            if last[1] is not None and (resolved is None or resolved > last[1]):
-                last[1] = resolved
-            continue
-        merged.append([opened, resolved, item])
+    merged = overlaps_merged((item[0], item[1], item) for item in found)
     episodes = []
     counts = {d.date: (d.successes, d.n) for d in monitored} if merged else {}
     for opened, resolved, (_, _, stat, lam, limit) in merged:
@@ -576,6 +568,21 @@ def _warning_episodes(
         firing = Firing(indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence)
         episodes.append(Episode(firing, None if resolved is None else monitored[resolved].date))
     return episodes
+
+
+def overlaps_merged(spans: Iterable[tuple[Any, Any, Any]]) -> list[list]:
+    """One [opened, resolved, payload] per run of overlapping spans (opened, resolved or None
+    while open, payload), in the order given: the first of a run tells its story and the run
+    ends when the last of it resolves. ``spans`` come ordered by their opening."""
+    merged: list[list] = []
+    for opened, resolved, payload in spans:
+        if merged and (merged[-1][1] is None or opened <= merged[-1][1]):
+            last = merged[-1]
+            if last[1] is not None and (resolved is None or resolved > last[1]):
+                last[1] = resolved
+            continue
+        merged.append([opened, resolved, payload])
+    return merged
 
 
 def _standardised(

@@ -503,16 +503,9 @@ def _watch_end(days: list[detectors.DayObs], since: date) -> date:
 
 def _overlaps_merged(episodes: list[Episode]) -> list[Episode]:
     """One episode per overlap, with the firing of the one that opened first."""
-    merged: list[Episode] = []
-    for e in sorted(episodes, key=lambda e: e.firing.opened_on):
-        last = merged[-1] if merged else None
-        if last is None or (last.resolved_on and e.firing.opened_on > last.resolved_on):
-            merged.append(e)
-        elif last.resolved_on is not None and (
-            e.resolved_on is None or e.resolved_on > last.resolved_on
-        ):
-            merged[-1] = Episode(last.firing, e.resolved_on)
-    return merged
+    ordered = sorted(episodes, key=lambda e: e.firing.opened_on)
+    spans = ((e.firing.opened_on, e.resolved_on, e.firing) for e in ordered)
+    return [Episode(firing, resolved) for _, resolved, firing in detectors.overlaps_merged(spans)]
 
 
 def _one_story_per_family(
