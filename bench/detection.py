@@ -538,6 +538,51 @@ def tiers_side_by_side(runs: int, years: int, seed_offset: int = 0) -> None:
         print(line + f"{f'{over}/{years}':>18}")
 
 
+def follow_up_sweep(runs: int) -> None:
+    """The seed's kind of case (escalation path suppressed, case mix shifting) with complex FCR
+    declining in other shapes and at other volumes: where the follow-up watch decides."""
+    from bench import operation as op
+    from metrics.detection.evaluate import family
+
+    onset_i = BASELINE + 60
+    onset = START + timedelta(days=onset_i)
+    print(
+        f"\nC. Escalation suppressed (17 % -> 5 %) with complex FCR declining from the same day: "
+        f"the complex-FCR warning's delay, median / p90 ({runs} runs)"
+    )
+    for volume in (500, 2000):
+        shapes = [
+            *(
+                (
+                    f"62 % -> 45 %, time constant {d // 7} week{'s' if d > 7 else ''}",
+                    op.decay(onset_i, 0.62, 0.45, d),
+                )
+                for d in (7, 14, 21)
+            ),
+            *(
+                (f"58 % -> 44 % linearly over {d} days", op.ramp(onset_i, d, 0.58, 0.44))
+                for d in (14, 28)
+            ),
+        ]
+        for label, fcr in shapes:
+            scenario = op.Scenario(
+                volume=volume,
+                escalation=op.ramp(onset_i, 1, 0.17, 0.05),
+                fcr_complex=fcr,
+                complex_share=op.ramp(onset_i, 21, 0.30, 0.36),
+            )
+            delays = []
+            for seed in range(runs):
+                series = op.simulate_operation(random.Random(9100 + seed), onset_i + 60, scenario)
+                episodes = [
+                    e for e in op.run_tiers(series) if family(e.firing.indicator) == "fcr_complex"
+                ]
+                first = op.first_alert(episodes, ("fcr_complex",), onset)
+                delays.append(math.inf if first is None else float(first))
+            text = f"{statistics.median(delays):g} / {_p90(delays):g}".replace("inf", "never")
+            print(f"  {f'{volume:,} a day, complex FCR {label}':<58}{text:>16}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (smoke test)")
@@ -550,6 +595,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     print("Stopline drift detection benchmark (simulated, fixed seeds)")
     tiers_side_by_side(max(4, 20 // scale), max(4, 20 // scale), args.seed_offset)
+    follow_up_sweep(max(4, 40 // scale))
     if args.detail:
         print("\nB. Per indicator (limits calibrated to 1 false alarm per indicator-year)")
         in_control(max(2, 20 // scale))

@@ -105,12 +105,12 @@ def test_the_follow_up_alone_resolves_within_days_of_the_recovery():
 
 def test_a_fall_without_a_slide_rarely_raises_a_follow_up():
     # The escalation path suppressed, complex FCR steady: the follow-up's false alarms are its
-    # FOLLOW_UP_ALPHA of the falls (and the EWMAs' own).
+    # FOLLOW_UP_ALPHA of the falls (and the EWMAs' own): about 1 in 4, never most of them.
     falsely = 0
-    for seed in range(20):
+    for seed in range(40):
         series = simulate_operation(random.Random(1000 + seed), ONSET + 40, seed_case(None))
         falsely += bool(fcr_warnings(series))
-    assert falsely <= 4
+    assert falsely <= 12
 
 
 def test_no_fall_no_follow_up():
