@@ -583,6 +583,36 @@ def follow_up_sweep(runs: int) -> None:
             print(f"  {f'{volume:,} a day, complex FCR {label}':<58}{text:>16}")
 
 
+def collapse_by_volume(runs: int) -> None:
+    """The escalation path suppressed from one day on, at lower volumes than section A's: how
+    soon either tier alerts, and which detector."""
+    from bench import operation as op
+    from metrics.detection.evaluate import family
+
+    onset_i = BASELINE + 60
+    onset = START + timedelta(days=onset_i)
+    print(
+        f"\nD. Escalation path suppressed from one day on, by volume: days to the first "
+        f"escalation alert, median / p90 ({runs} runs)"
+    )
+    for volume in (60, 120, 250, 500):
+        for after in (0.05, 0.01):
+            scenario = op.Scenario(volume=volume, escalation=op.ramp(onset_i, 1, 0.17, after))
+            delays = []
+            for seed in range(runs):
+                series = op.simulate_operation(random.Random(5100 + seed), onset_i + 30, scenario)
+                episodes = [
+                    e
+                    for e in op.run_tiers(series)
+                    if family(e.firing.indicator) == "escalation_rate"
+                ]
+                first = op.first_alert(episodes, ("escalation_rate",), onset)
+                delays.append(math.inf if first is None else float(first))
+            text = f"{statistics.median(delays):g} / {_p90(delays):g}".replace("inf", "never")
+            label = f"{volume:,} a day, 17 % -> {after * 100:g} %"
+            print(f"  {label:<58}{text:>16}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (smoke test)")
@@ -596,6 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Stopline drift detection benchmark (simulated, fixed seeds)")
     tiers_side_by_side(max(4, 20 // scale), max(4, 20 // scale), args.seed_offset)
     follow_up_sweep(max(4, 40 // scale))
+    collapse_by_volume(max(4, 30 // scale))
     if args.detail:
         print("\nB. Per indicator (limits calibrated to 1 false alarm per indicator-year)")
         in_control(max(2, 20 // scale))
