@@ -630,8 +630,8 @@ def _standardised(
 # 2,000 a day, none at 60 or 500, over 40 simulated years each), so it adds almost nothing to
 # the operation's budget of alerts a year. That budget, not a share of the falls, is what the
 # issue sets, so the share is 1 in 4 rather than 1 in 10: after a real fall, a closer look at
-# complex cases is what a reader should do anyway, and at 500 a day it finds a slide of two to
-# three weeks 1–2 days sooner (median 4.5 instead of 6 days; docs/drift-detection.md).
+# complex cases is what a reader should do anyway, and it finds slides about a day sooner (a
+# two-week decay at 500 a day: 5 days at the median instead of 6; docs/drift-detection.md).
 FOLLOW_UP_DAYS = 28
 FOLLOW_UP_ALPHA = 0.25
 FOLLOW_UP_LIMIT = 1.87

@@ -20,6 +20,7 @@ it is, and everything else goes through `redact`.
 
 import io
 import json
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -51,7 +52,6 @@ _MAYBE_PERSONAL = r"[\p{Nd}@]"
 _JSON_ESCAPED = r'["\\\x{00}-\x{1f}]'
 _STARTED_AT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-](0\d|1[0-4]):[0-5]\d)$"
 _WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
-_TWO_63, _TWO_64 = 2**63, 2**64
 
 # Columns of the staging table, in COPY order.
 STAGE_COLUMNS = [
@@ -91,23 +91,30 @@ class Block:
     # numbers of those kept, in order; None when the block holds every line from first_line.
     numbers: list[int] | None = None
     # Each line's hash (line_hashes), or None when the block's lines are not whole records.
-    hashes: list[int] | None = None
+    hashes: array | None = None
 
     def line_number(self, index: int) -> int:
         return self.numbers[index] if self.numbers is not None else self.first_line + index
 
 
-def line_hashes(data: bytes, seed: int) -> list[int] | None:
-    """Each line's 64-bit hash (signed, as PostgreSQL's bigint), seeded with what else decides
-    the line's values (pg_csv.FastConversations.seed); None when a line holds an odd number of
-    quotes, that is when a record may span lines (then no line stands for a record)."""
+def line_hashes(data: bytes, seed: int) -> array | None:
+    """Each line's 64-bit hash (signed, as PostgreSQL's bigint: the same 8 bytes read as a
+    signed integer), seeded with what else decides the line's values
+    (pg_csv.FastConversations.seed); None when a line holds an odd number of quotes, that is
+    when a record may span lines (then no line stands for a record)."""
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
     if b'"' in data and any(line.count(b'"') & 1 for line in lines):
         return None
-    hashes = [xxh3_64_intdigest(line, seed) for line in lines]
-    return [h - _TWO_64 if h >= _TWO_63 else h for h in hashes]
+    signed = array("q")
+    signed.frombytes(array("Q", [xxh3_64_intdigest(line, seed) for line in lines]).tobytes())
+    return signed
+
+
+def int64_array(values: array) -> pa.Array:
+    """An array("q") as a pyarrow int64 array, without copying it."""
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
 
 
 @dataclass
@@ -360,7 +367,7 @@ class BlockChecker:
 
         numbers = block.numbers if block.numbers is not None else range(first_line, first_line + n)
         lines = pa.array(numbers, pa.int64())
-        hashes = pa.array(block.hashes if block.hashes is not None else [None] * n, pa.int64())
+        hashes = int64_array(block.hashes) if block.hashes is not None else pa.nulls(n, pa.int64())
         null = pa.scalar(None, pa.string())
         out = pa.table(
             {

@@ -103,7 +103,7 @@ def test_the_follow_up_alone_resolves_within_days_of_the_recovery():
     assert recovered <= episode.resolved_on <= recovered + timedelta(days=10)
 
 
-def test_a_fall_without_a_slide_rarely_raises_a_follow_up():
+def test_a_fall_without_a_slide_raises_a_follow_up_at_most_about_one_time_in_four():
     # The escalation path suppressed, complex FCR steady: the follow-up's false alarms are its
     # FOLLOW_UP_ALPHA of the falls (and the EWMAs' own): about 1 in 4, never most of them.
     falsely = 0

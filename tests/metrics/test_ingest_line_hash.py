@@ -158,6 +158,38 @@ def test_quoted_line_breaks_are_never_left_out_and_end_the_same(personas, staged
     assert comment == 'two lines,\n"quoted" and all'
 
 
+def test_stored_lines_are_found_across_groups_of_blocks_and_around_what_cannot_be_hashed(
+    personas, staged, monkeypatch
+):
+    # Blocks are looked up among the stored hashes a group at a time (pg_csv.STORED_GROUP):
+    # changed lines in the first, a middle and the last block, a line too long to read and a
+    # block with a quoted line break between them all end as reading every line would.
+    monkeypatch.setattr(pg_csv, "STORED_GROUP", 2)
+    rows = list(conversation_rows(2000, seed=12, comments=0.2))
+    rows[1000]["survey_comment"] = 'two lines,\n"quoted"'
+    first = ingest(personas.operation, rows_to_csv(rows))
+    assert first.report_line == "2000 ingested, 0 updated, 0 rejected"
+
+    changed = [dict(r) for r in rows]
+    for i in (3, 850, 1999):
+        changed[i]["escalated"] = "true" if rows[i]["escalated"] == "false" else "false"
+    lines = rows_to_csv(changed).split("\n")
+    too_long = ",".join(["x" * (2 * 1024 * 1024 + 10)] + [""] * (len(changed[0]) - 1))
+    lines.insert(1200, too_long)
+    run = ingest(personas.operation, "\n".join(lines))
+
+    assert run.report_line == "0 ingested, 3 updated, 1 rejected"
+    assert run.unchanged == 1997
+    # The three changed lines and the block with the quoted line break (read whole; its rows
+    # change nothing) were staged, nothing else.
+    assert staged and staged[0] < 3 + 400
+    stored = Conversation.objects.filter(operation=personas.operation)
+    assert stored.filter(changed_by_run_id=run.pk).count() == 3
+    for i in (3, 850, 1999):
+        got = stored.get(conversation_id=rows[i]["conversation_id"]).escalated
+        assert got == (changed[i]["escalated"] == "true")
+
+
 def test_line_hashes_are_seeded_and_refuse_lines_that_are_not_whole_records():
     data = b"a,b\nc,d\n"
     assert line_hashes(data, 1) == line_hashes(data, 1)
