@@ -361,7 +361,7 @@ class FastConversations:
         self.stored = None  # not needed any more
 
     def _item_stage(
-        self, item: Block | LongLineAt, check: Future | None, *, attempt: int, progress
+        self, item: Block | LongLineAt, check: "_Part | None", *, attempt: int, progress
     ) -> None:
         with transaction.atomic():
             # Nothing of a staging transaction needs to outlive a crash (the rerun stages the
