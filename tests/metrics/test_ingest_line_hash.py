@@ -5,6 +5,7 @@ every way a user can and check the outcome, and that the left-out lines really s
 
 import io
 import json
+import random
 from datetime import date
 
 import pytest
@@ -198,6 +199,20 @@ def test_line_hashes_are_seeded_and_refuse_lines_that_are_not_whole_records():
     assert all(-(2**63) <= h < 2**63 for h in line_hashes(data, 1))
     assert line_hashes(b'a,"b\nc",d\n', 1) is None
     assert line_hashes(b'a,"b ""c"""\n', 1) is not None
+
+
+def test_a_block_is_refused_exactly_when_one_of_its_lines_has_an_odd_number_of_quotes():
+    # line_hashes finds odd lines in one pass over the block; the plain definition, line by
+    # line, on random blocks of quotes, line ends and other bytes.
+    rng = random.Random(20261205)
+    pieces = [b"a", b'"', b"\n", b",", b"\r", b" ", b'""', b"\xc3\xa9"]
+    for _ in range(20000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30)))
+        lines = data.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        odd = any(line.count(b'"') % 2 for line in lines)
+        assert (line_hashes(data, 1) is None) == odd, data
 
 
 def test_a_file_whose_first_row_is_stored_goes_straight_to_staging(personas, monkeypatch):
