@@ -538,14 +538,28 @@ def tiers_side_by_side(runs: int, years: int, seed_offset: int = 0) -> None:
         print(line + f"{f'{over}/{years}':>18}")
 
 
+def _first_alert_delays(scenario: Any, family_key: str, runs: int, seed: int, days: int) -> str:
+    """Median / p90 days from the onset (day BASELINE + 60) to the first alert, either tier, on
+    ``family_key``'s series, over ``runs`` simulated operations of ``days`` days."""
+    from bench import operation as op
+    from metrics.detection.evaluate import family
+
+    onset = START + timedelta(days=BASELINE + 60)
+    delays = []
+    for i in range(runs):
+        series = op.simulate_operation(random.Random(seed + i), days, scenario)
+        episodes = [e for e in op.run_tiers(series) if family(e.firing.indicator) == family_key]
+        first = op.first_alert(episodes, (family_key,), onset)
+        delays.append(math.inf if first is None else float(first))
+    return f"{statistics.median(delays):g} / {_p90(delays):g}".replace("inf", "never")
+
+
 def follow_up_sweep(runs: int) -> None:
     """The seed's kind of case (escalation path suppressed, case mix shifting) with complex FCR
     declining in other shapes and at other volumes: where the follow-up watch decides."""
     from bench import operation as op
-    from metrics.detection.evaluate import family
 
     onset_i = BASELINE + 60
-    onset = START + timedelta(days=onset_i)
     print(
         f"\nC. Escalation suppressed (17 % -> 5 %) with complex FCR declining from the same day: "
         f"the complex-FCR warning's delay, median / p90 ({runs} runs)"
@@ -571,26 +585,16 @@ def follow_up_sweep(runs: int) -> None:
                 fcr_complex=fcr,
                 complex_share=op.ramp(onset_i, 21, 0.30, 0.36),
             )
-            delays = []
-            for seed in range(runs):
-                series = op.simulate_operation(random.Random(9100 + seed), onset_i + 60, scenario)
-                episodes = [
-                    e for e in op.run_tiers(series) if family(e.firing.indicator) == "fcr_complex"
-                ]
-                first = op.first_alert(episodes, ("fcr_complex",), onset)
-                delays.append(math.inf if first is None else float(first))
-            text = f"{statistics.median(delays):g} / {_p90(delays):g}".replace("inf", "never")
+            text = _first_alert_delays(scenario, "fcr_complex", runs, 9100, onset_i + 60)
             print(f"  {f'{volume:,} a day, complex FCR {label}':<58}{text:>16}")
 
 
 def collapse_by_volume(runs: int) -> None:
     """The escalation path suppressed from one day on, at lower volumes than section A's: how
-    soon either tier alerts, and which detector."""
+    soon either tier alerts."""
     from bench import operation as op
-    from metrics.detection.evaluate import family
 
     onset_i = BASELINE + 60
-    onset = START + timedelta(days=onset_i)
     print(
         f"\nD. Escalation path suppressed from one day on, by volume: days to the first "
         f"escalation alert, median / p90 ({runs} runs)"
@@ -598,17 +602,7 @@ def collapse_by_volume(runs: int) -> None:
     for volume in (60, 120, 250, 500):
         for after in (0.05, 0.01):
             scenario = op.Scenario(volume=volume, escalation=op.ramp(onset_i, 1, 0.17, after))
-            delays = []
-            for seed in range(runs):
-                series = op.simulate_operation(random.Random(5100 + seed), onset_i + 30, scenario)
-                episodes = [
-                    e
-                    for e in op.run_tiers(series)
-                    if family(e.firing.indicator) == "escalation_rate"
-                ]
-                first = op.first_alert(episodes, ("escalation_rate",), onset)
-                delays.append(math.inf if first is None else float(first))
-            text = f"{statistics.median(delays):g} / {_p90(delays):g}".replace("inf", "never")
+            text = _first_alert_delays(scenario, "escalation_rate", runs, 5100, onset_i + 30)
             label = f"{volume:,} a day, 17 % -> {after * 100:g} %"
             print(f"  {label:<58}{text:>16}")
 
