@@ -408,8 +408,23 @@ BELOW = "below"
 ABOVE = "above"
 
 
-def detector_name(lam: float, watch: str = BOTH_WAYS) -> str:
-    return f"EWMA λ={lam:g}" + ("" if watch == BOTH_WAYS else f", {watch} only")
+def detector_name(lam: float, watch: str = BOTH_WAYS, way: str | None = None) -> str:
+    """ "EWMA λ=0.25, below only" for a one-sided watch; for a series watched both ways, the
+    side whose detector fired ("EWMA λ=0.25, below (both ways watched)")."""
+    if watch != BOTH_WAYS:
+        return f"EWMA λ={lam:g}, {watch} only"
+    return f"EWMA λ={lam:g}" + (f", {way} (both ways watched)" if way else "")
+
+
+def watched_sides(watch: str) -> tuple[tuple[str, float], ...]:
+    """(side, share of the detector's false-alarm budget) for each one-sided detector that
+    watches ``watch``. Both ways is two one-sided detectors with half the budget each, not one
+    on |E|: at low counts a rate's daily value is skewed (many escalations on a bad day, never
+    fewer than none), so one limit on |E| is set by the long upper tail and a collapse had to
+    pass it too (at 60 a day, 4.8 against 3.7 for the lower side alone, for the same budget)."""
+    if watch == BOTH_WAYS:
+        return ((BELOW, 0.5), (ABOVE, 0.5))
+    return ((watch, 1.0),)
 
 
 @dataclass(frozen=True)
@@ -421,6 +436,8 @@ class FittedBaseline:
     end: date
     rate: float  # pooled Σx/Σn over the baseline days
     key: stats.WarningKey
+    # The key of the table's low side (stats.WarningKey.for_baseline: rounded the other way).
+    low_key: stats.WarningKey
 
     def side(self, watch: str) -> str:
         """The side of the canonical table (whose rarer outcome is the success) that
@@ -439,9 +456,9 @@ def baseline_fit(baseline: Sequence[DayObs]) -> FittedBaseline | None:
         return None
     fitted = stats.baseline_estimate([(d.date.weekday(), d.successes, d.n) for d in days])
     rate = sum(d.successes for d in days) / sum(d.n for d in days)
-    return FittedBaseline(
-        fitted, days[0].date, days[-1].date, rate, stats.WarningKey.for_baseline(fitted)
-    )
+    key = stats.WarningKey.for_baseline(fitted)
+    low_key = stats.WarningKey.for_baseline(fitted, stats.LOW)
+    return FittedBaseline(fitted, days[0].date, days[-1].date, rate, key, low_key)
 
 
 def _ewma_episodes(
@@ -545,25 +562,26 @@ def _warning_episodes(
     monitored, zs, runs = _standardised(days, base, through, memo)
     if not monitored:
         return []
-    found: list[tuple[int, int | None, float, float, float]] = []
-    side = base.side(watch)
+    found: list[tuple[int, int | None, float, float, float, str]] = []
     for lam in lams:
-        limit = stats.warning_limit(base.key, lam, alphas[lam], WARNING_LAMBDAS, side)
-        run = runs.get((lam, limit, watch))
-        if run is None:
-            run = runs[(lam, limit, watch)] = _ewma_episodes(zs, lam, limit, watch)
-        for opened, resolved, stat in run:
-            found.append((opened, resolved, stat, lam, limit))
+        for way, share in watched_sides(watch):
+            side = base.side(way)
+            key = base.low_key if side == stats.LOW else base.key
+            limit = stats.warning_limit(key, lam, alphas[lam] * share, WARNING_LAMBDAS, side)
+            run = runs.get((lam, limit, way))
+            if run is None:
+                run = runs[(lam, limit, way)] = _ewma_episodes(zs, lam, limit, way)
+            for opened, resolved, stat in run:
+                found.append((opened, resolved, stat, lam, limit, way))
     found.sort(key=lambda f: (f[0], f[1] is None, f[1] or 0))
     merged = overlaps_merged((item[0], item[1], item) for item in found)
     episodes = []
     counts = {d.date: (d.successes, d.n) for d in monitored} if merged else {}
-    for opened, resolved, (_, _, stat, lam, limit) in merged:
+    for opened, resolved, (_, _, stat, lam, limit, way) in merged:
         day = monitored[opened]
         current = stats.pooled_window(counts, day.date, 7).value
-        evidence = Evidence(
-            base.rate, base.start, base.end, current, detector_name(lam, watch), abs(stat), limit
-        )
+        name = detector_name(lam, watch, way)
+        evidence = Evidence(base.rate, base.start, base.end, current, name, abs(stat), limit)
         way = direction or ("below" if stat < 0 else "above")
         firing = Firing(indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence)
         episodes.append(Episode(firing, None if resolved is None else monitored[resolved].date))

@@ -602,15 +602,28 @@ class WarningKey:
     rho: float
 
     @classmethod
-    def for_baseline(cls, baseline: Baseline) -> WarningKey:
+    def for_baseline(cls, baseline: Baseline, side: str = "both") -> WarningKey:
         """Round a fitted baseline onto the grid the conservative way: days and count down,
         ρ up from an upper confidence bound of τ² (a short baseline that happened to look
-        calm must not choose the table of a calm operation)."""
+        calm must not choose the table of a calm operation).
+
+        The canonical operation's rarer outcome is rare (p ≪ ½, Poisson-like); a binomial
+        rate nearer ½ is less skewed than the rarer count n·min(p, 1 − p) says. That count is
+        conservative for ``both`` and ``high`` (a lower count, a longer upper tail, a higher
+        limit) but not for ``low``, whose limit rises with the count. For ``low`` the count is
+        the Poisson count of the same skewness, n·p(1 − p)/(1 − 2p)² (≥ the rarer count),
+        rounded up."""
         volumes = [n for w in baseline.weekdays for n in baseline.volumes[w]]
         mean_n = sum(volumes) / len(volumes)
         rates = [baseline.rates[w] for w in baseline.weekdays]
         p = sum(rates) / len(rates)
         count = mean_n * min(p, 1 - p)
+        if side == LOW:
+            skew = (1 - 2 * p) ** 2
+            same_skew = mean_n * p * (1 - p) / skew if skew > 0 else math.inf
+            count = grid_ceiling(max(count, same_skew), COUNT_GRID)
+        else:
+            count = grid_floor(count, COUNT_GRID)
         binomial = p * (1 - p) / mean_n
         if baseline.terms and baseline.dof > 0 and binomial > 0:
             # ρ ≤ g exactly when τ² ≤ τ²_g = g/(1 − g)·binomial, i.e. when Q(τ²_g) is at most
@@ -627,7 +640,7 @@ class WarningKey:
             rho = grid_ceiling(rho, RHO_GRID)
         return cls(
             baseline_days=int(grid_floor(baseline.days, BASELINE_DAY_GRID)),
-            count=grid_floor(count, COUNT_GRID),
+            count=count,
             rho=rho,
         )
 

@@ -61,6 +61,45 @@ def test_an_escalation_collapse_is_alerted_within_two_days(volume, seed):
     assert delay is not None and delay <= 2
 
 
+def test_a_collapse_at_sixty_a_day_is_warned_within_days_not_a_week():
+    """At 60 a day a day's rate is skewed (about 10 escalations; never fewer than none): one
+    limit on |E| was set by the long upper tail and a collapse took 5 to 10 days to pass it.
+    Both ways is two one-sided detectors, each with its side's limit."""
+    delays = []
+    for seed in range(8):
+        scenario = Scenario(volume=60, escalation=ramp(ONSET, 1, 0.17, 0.05))
+        series = simulate_operation(random.Random(120 + seed), ONSET + 14, scenario)
+        delays.append(alerted_after(series, "escalation_rate"))
+    assert None not in delays
+    assert statistics.median(delays) <= 4 and max(delays) <= 5
+
+
+def test_the_lower_side_keeps_its_budget_at_low_volume():
+    """In control at 60 a day the escalation series (all, simple, complex) warn below about as
+    often as their budget says (about 6 in 100 years). Keyed by the rarer count, as the upper
+    side is, the complex segment's rate near 30 % (18 a day) read a table of a far more skewed
+    count, and the three warned below 23 times in the same 100 years."""
+    below = 0
+    for seed in range(100):
+        series = simulate_operation(random.Random(50060 + seed), 28 + 365, Scenario(volume=60))
+        below += sum(
+            1
+            for e in run_tiers(series)
+            if family(e.firing.indicator) == "escalation_rate" and e.firing.direction == "below"
+        )
+    assert below <= 12
+
+
+def test_the_low_side_key_is_the_count_of_the_same_skewness_rounded_up():
+    days = [(d % 7, 5 + d % 3, 18) for d in range(28)]  # about 30 % of 18 a day
+    fitted = stats.baseline_estimate(days)
+    both = stats.WarningKey.for_baseline(fitted)
+    low = stats.WarningKey.for_baseline(fitted, stats.LOW)
+    assert both.count == 5.0  # 18 × 0.33 = 6, rounded down
+    assert low.count == 50.0  # 18 × 0.33 × 0.67 / (1 − 2 × 0.33)² ≈ 36, rounded up
+    assert (low.baseline_days, low.rho) == (both.baseline_days, both.rho)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_week_long_slide_of_escalations_is_warned_days_before_the_range_rule(seed):
     scenario = Scenario(escalation=ramp(ONSET, 7, 0.17, 0.01))
