@@ -470,12 +470,17 @@ def _follow_ups(
         days = context.days(series, key)
         extra: list[Episode] = []
         watched_until: date | None = None
+        # The baseline the series itself judges the days after the extended window's end by:
+        # the longer one, unless the series was warned on before that end (it then keeps its
+        # first, detectors.change_warning_episodes), so that both tell against one baseline.
+        longer = context.extended.get(key)
+        if longer is not None and any(e.firing.opened_on <= longer.end for e in episodes):
+            longer = None
         for fell in falls:
             since = fell - timedelta(days=1)
             if watched_until is not None and since <= watched_until:
                 continue
             base = context.baselines.get(key)
-            longer = context.extended.get(key)
             if longer is not None and since > longer.end:
                 base = longer
             if base is None or since <= base.end:

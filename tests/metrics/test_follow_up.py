@@ -8,7 +8,15 @@ import random
 import statistics
 from datetime import timedelta
 
-from bench.operation import START, Scenario, first_alert, ramp, run_tiers, simulate_operation
+from bench.operation import (
+    START,
+    Scenario,
+    first_alert,
+    first_days,
+    ramp,
+    run_tiers,
+    simulate_operation,
+)
 from metrics.detection import detectors
 from metrics.detection.detectors import WARNING
 from metrics.detection.evaluate import family
@@ -133,3 +141,24 @@ def test_the_limit_is_exceeded_with_its_probability_in_control():
                 over += 1
                 break
     assert abs(over / runs - detectors.FOLLOW_UP_ALPHA) < 0.01
+
+
+def test_a_follow_up_judges_against_the_baseline_its_series_kept():
+    """Complex FCR dipped while the baseline grew (days 36 – 47), so the series keeps its first
+    28 days; the follow-up after a later escalation fall (day 75) judges against the same
+    baseline, not the 56 days that include the dip, whichever of the two tells the story."""
+
+    def fcr(i: int) -> float:
+        if 36 <= i < 48:
+            return 0.48
+        return 0.62 if i < 75 else ramp(75, 14, 0.62, 0.48)(i)
+
+    scenario = Scenario(volume=550, fcr_complex=fcr, escalation=ramp(75, 1, 0.15, 0.05))
+    for seed in range(4):
+        series = simulate_operation(random.Random(60 + seed), 110, scenario)
+        first_end = first_days(series).first_end
+        warned = [e for e in run_tiers(series, breaches=()) if e.firing.indicator == "fcr_complex"]
+        assert len(warned) == 2 and warned[0].resolved_on is not None
+        assert warned[1].firing.opened_on > START + timedelta(days=75)
+        baselines = {e.firing.evidence.as_dict()["baseline_to"] for e in warned}
+        assert baselines == {first_end.isoformat()}
