@@ -618,7 +618,9 @@ class WarningKey:
         rates = [baseline.rates[w] for w in baseline.weekdays]
         p = sum(rates) / len(rates)
         count = mean_n * min(p, 1 - p)
-        if side == LOW:
+        if side == COLLAPSE:
+            count = grid_floor(mean_n * collapse_count_factor(p), COUNT_GRID)
+        elif side == LOW:
             skew = (1 - 2 * p) ** 2
             same_skew = mean_n * p * (1 - p) / skew if skew > 0 else math.inf
             count = grid_ceiling(max(count, same_skew), COUNT_GRID)
@@ -649,6 +651,70 @@ class WarningKey:
 # outcome is the success): both ways (|E_t|), only up (E_t) or only down (−E_t).
 BOTH, HIGH, LOW = "both", "high", "low"
 SIDES = (BOTH, HIGH, LOW)
+
+# The collapse CUSUM: beside the EWMAs of z, on the series where a fall is the failure (the
+# escalation rate), a CUSUM matched to the rate falling to a third. An EWMA with λ = 0.25 is
+# matched to a shift of about one standard deviation of a day; at low volume a fall to a third
+# is two to three (at 60 a day, 17 % → 6 % is 2.3), and the CUSUM of the log-likelihood ratio
+# for that shift sums each day's evidence at its full weight. Its step is d·(−z) − d²/2 with d
+# the fall in the day's standard deviations (collapse_steps); z is the EWMAs' own standardised
+# value, so overdispersion and the baseline's uncertainty are in it. In the table it is a
+# detector like a λ, under the name COLLAPSE, on the low side only.
+COLLAPSE = "cusum"
+COLLAPSE_RATIO = 1 / 3
+# While an episode is open the sum is held at most this far above the limit, so that it drains
+# within days of a recovery.
+COLLAPSE_CAP = 3.0
+
+
+def collapse_count_factor(p: float) -> float:
+    """The collapse CUSUM's key count, per conversation a day, at the rate ``p``.
+
+    Its step depends on the fall's size in standard deviations of a day: without
+    overdispersion d = (1 − r)·p/√(p(1 − p)/n), and the canonical operation (p ≪ ½) has
+    d = (1 − r)·√count, so the count of the same d is n·p/(1 − p) (rounded down; ρ is the
+    key's, as for the EWMAs). Keyed by the lower side's count instead (n·p(1 − p)/(1 − 2p)²,
+    rounded up), the limits were those of a larger fall in standard deviations. Whole
+    simulated operations check the budget in control at 60 to 2,000 a day
+    (tests/metrics/test_warnings.py, docs/drift-detection.md)."""
+    return p / (1 - p)
+
+
+def collapse_steps(baseline: Baseline, weekday: int, x: int, n: int) -> float:
+    """The collapse CUSUM's step for a day of ``x`` of ``n``: the log-likelihood ratio of the
+    day's standardised value z (as the EWMAs see it) for the rate at a third of the baseline's
+    against the baseline's, d·(−z) − d²/2, d = (1 − r)·p_w in the day's standard deviations."""
+    p = baseline.rates[weekday]
+    sd = math.sqrt(baseline.day_variance(weekday, n))
+    d = (1 - COLLAPSE_RATIO) * p / sd
+    return -d * (x / n - p) / sd - d * d / 2
+
+
+def collapse_episodes(steps: Sequence[float], limit: float) -> list[tuple[int, int | None, float]]:
+    """(opened, resolved or None, statistic on the opening day) of the collapse CUSUM with the
+    re-arming of change_episodes: open when the sum passes ``limit``, resolved after
+    REARM_DAYS consecutive days at or below it, then restarted from zero."""
+    out: list[tuple[int, int | None, float]] = []
+    opened: int | None = None
+    opened_stat = 0.0
+    s = 0.0
+    inside = 0
+    cap = limit + COLLAPSE_CAP
+    for i, step in enumerate(steps):
+        s = s + step
+        s = 0.0 if s < 0 else s
+        if opened is None:
+            if s > limit:
+                opened, inside, opened_stat = i, 0, s
+        else:
+            s = cap if s > cap else s
+            inside = inside + 1 if s <= limit else 0
+            if inside >= REARM_DAYS:
+                out.append((opened, i, opened_stat))
+                opened, s = None, 0.0
+    if opened is not None:
+        out.append((opened, None, opened_stat))
+    return out
 
 
 def yearly_maxima(
@@ -704,10 +770,12 @@ def _simulated_years(key: WarningKey, lams: tuple[float, ...], runs: int, seed: 
     binomial = p * (1 - p) / _CANONICAL_N
     tau = math.sqrt(key.rho / (1 - key.rho) * binomial) if key.rho < 1 else 0.0
     tables = {lam: _ewma_sd_table(lam, 400) for lam in lams}
-    maxima: dict[tuple[float, str], list[float]] = {
+    maxima: dict[tuple[float | str, str], list[float]] = {
         (lam, side): [] for lam in lams for side in SIDES
     }
+    maxima[(COLLAPSE, LOW)] = []
     paths = []
+    collapse_paths = []
     for _ in range(runs):
         start = rng.randrange(WEEKDAYS)
         days = []
@@ -718,6 +786,13 @@ def _simulated_years(key: WarningKey, lams: tuple[float, ...], runs: int, seed: 
         fitted = baseline_estimate(days[: key.baseline_days])
         zs = [fitted.standardise(w, x, n) for w, x, n in days[key.baseline_days :]]
         paths.append(zs)
+        steps = [collapse_steps(fitted, w, x, n) for w, x, n in days[key.baseline_days :]]
+        collapse_paths.append(steps)
+        total = top = 0.0
+        for step in steps:
+            total = max(0.0, total + step)
+            top = total if total > top else top
+        maxima[(COLLAPSE, LOW)].append(top)
         for lam in lams:
             sd = tables[lam]
             keep = 1 - lam
@@ -744,7 +819,10 @@ def _simulated_years(key: WarningKey, lams: tuple[float, ...], runs: int, seed: 
             years = [i for i, m in enumerate(values) if m > limit]
             if not years:
                 break
-            episodes = sum(_count_episodes(paths[i], lam, limit, sign) for i in years)
+            if lam == COLLAPSE:
+                episodes = sum(len(collapse_episodes(collapse_paths[i], limit)) for i in years)
+            else:
+                episodes = sum(_count_episodes(paths[i], lam, limit, sign) for i in years)
             found.append((a, max(1.0, episodes / len(years))))
         factors[(lam, side)] = tuple(found)
     return sorted_maxima, factors
@@ -824,8 +902,9 @@ ALPHA_GRID = (
 TABLE_FILE = Path(__file__).parent / "data" / "warning_limits.json"
 
 
-def table_key(key: WarningKey, lam: float, side: str = BOTH) -> str:
-    text = f"{key.baseline_days}|{key.count:g}|{key.rho:g}|{lam:g}"
+def table_key(key: WarningKey, lam: float | str, side: str = BOTH) -> str:
+    detector = lam if isinstance(lam, str) else f"{lam:g}"
+    text = f"{key.baseline_days}|{key.count:g}|{key.rho:g}|{detector}"
     return text if side == BOTH else f"{text}|{side}"
 
 

@@ -1,7 +1,8 @@
 """Write the warning-limit table: python -m metrics.detection.warning_table [--runs 400]
 
 For every canonical key of the grid (stats.BASELINE_DAY_GRID × COUNT_GRID × RHO_GRID), each λ
-of the warning tier and each side (both ways, up, down: stats.SIDES), simulates in-control
+of the warning tier and each side (both ways, up, down: stats.SIDES), and the collapse CUSUM
+(stats.COLLAPSE, down only), simulates in-control
 years (stats.yearly_maxima) and stores the limit at which the detector opens, on average, each
 number of false episodes a year of stats.ALPHA_GRID (stats.count_limit: the yearly maximum's
 quantile, corrected for the false alarms that come in clusters after an unlucky baseline) in
@@ -32,14 +33,12 @@ def main(argv: list[str] | None = None) -> int:
                 key = stats.WarningKey(days, count, rho)
                 maxima = stats.yearly_maxima(key, WARNING_LAMBDAS, runs=args.runs)
                 factors = stats.cluster_factors(key, WARNING_LAMBDAS, runs=args.runs)
-                for lam in WARNING_LAMBDAS:
-                    for side in stats.SIDES:
-                        limits[stats.table_key(key, lam, side)] = [
-                            round(
-                                stats.count_limit(maxima[(lam, side)], factors[(lam, side)], a), 4
-                            )
-                            for a in stats.ALPHA_GRID
-                        ]
+                detectors = [(lam, side) for lam in WARNING_LAMBDAS for side in stats.SIDES]
+                for lam, side in [*detectors, (stats.COLLAPSE, stats.LOW)]:
+                    limits[stats.table_key(key, lam, side)] = [
+                        round(stats.count_limit(maxima[(lam, side)], factors[(lam, side)], a), 4)
+                        for a in stats.ALPHA_GRID
+                    ]
     # One row per line: a reviewable diff when the table is regenerated.
     rows = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(limits.items())]
     text = "\n".join(

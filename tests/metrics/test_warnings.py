@@ -3,6 +3,7 @@ criteria the way a workshop writes them: escalation outside_range 8–25 % for_d
 FCR change_detected. Scenario generators of bench.operation, several seeds each; no database.
 """
 
+import math
 import random
 import statistics
 from datetime import timedelta
@@ -72,6 +73,63 @@ def test_a_collapse_at_sixty_a_day_is_warned_within_days_not_a_week():
         delays.append(alerted_after(series, "escalation_rate"))
     assert None not in delays
     assert statistics.median(delays) <= 4 and max(delays) <= 5
+
+
+def test_a_collapse_at_120_a_day_is_warned_within_two_days_by_the_collapse_cusum():
+    """At 120 a day a fall from 17 % to 5 % is about three standard deviations of a day: the
+    CUSUM matched to it sums each day at full weight, where the EWMA (λ = 0.25) is matched to
+    about one and took two to three days (5 of these 10 operations within two)."""
+    delays, detectors = [], set()
+    onset = START + timedelta(days=ONSET)
+    for seed in range(10):
+        scenario = Scenario(volume=120, escalation=ramp(ONSET, 1, 0.17, 0.05))
+        series = simulate_operation(random.Random(170 + seed), ONSET + 14, scenario)
+        delays.append(alerted_after(series, "escalation_rate"))
+        detectors |= {
+            e.firing.evidence.detector
+            for e in run_tiers(series)
+            if family(e.firing.indicator) == "escalation_rate"
+            and e.firing.opened_on >= onset
+            and e.firing.evidence is not None
+        }
+    assert None not in delays
+    assert sum(1 for d in delays if d <= 2) >= 8
+    assert "CUSUM for a fall to a third" in detectors
+
+
+@pytest.mark.parametrize("volume", [120, 500])
+def test_the_collapse_cusum_keeps_the_budget_of_the_escalation_series(volume):
+    """In control the three escalation series warn below about as often as their share of the
+    budget says (about 6 in 100 years), the collapse CUSUM included."""
+    below = 0
+    for seed in range(100):
+        series = simulate_operation(random.Random(51000 + seed), 28 + 365, Scenario(volume=volume))
+        below += sum(
+            1
+            for e in run_tiers(series)
+            if family(e.firing.indicator) == "escalation_rate" and e.firing.direction == "below"
+        )
+    assert below <= 12
+
+
+def test_the_collapse_cusum_sums_the_evidence_and_resolves_after_a_week_inside():
+    fitted = stats.baseline_estimate([(d % 7, 10, 60) for d in range(28)])  # 1 in 6 of 60 a day
+    monday = 0
+    none = stats.collapse_steps(fitted, monday, 0, 60)  # no escalation at all
+    fallen = stats.collapse_steps(fitted, monday, 3, 60)  # 5 %, a fall to less than a third
+    usual = stats.collapse_steps(fitted, monday, 10, 60)
+    assert none > fallen > 0 > usual
+    # d = 2/3 · p / sd: the step is d·(−z) − d²/2, largest when nothing was escalated
+    sd = math.sqrt(fitted.day_variance(monday, 60))
+    d = 2 / 3 * fitted.rates[monday] / sd
+    assert none == pytest.approx(d * fitted.rates[monday] / sd - d * d / 2)
+    assert stats.collapse_episodes([usual, fallen, fallen], 2 * fallen - 0.01) == [
+        (2, None, pytest.approx(2 * fallen))
+    ]
+    steps = [none] * 5 + [usual] * 9
+    # held at most COLLAPSE_CAP above the limit, so the sum is back inside within a day or two
+    ((opened, resolved, _),) = stats.collapse_episodes(steps, 2 * none - 0.01)
+    assert opened == 1 and 10 <= resolved <= 12
 
 
 def test_the_lower_side_keeps_its_budget_at_low_volume():
@@ -229,7 +287,9 @@ def test_a_warning_carries_its_evidence():
     assert warning.direction == "below"
     assert evidence.baseline_rate == pytest.approx(0.17, abs=0.01)
     assert evidence.current_rate < evidence.baseline_rate
-    assert evidence.statistic > evidence.limit > 2
+    # the EWMAs' limits are in standard deviations (above 2 at any budget); the collapse
+    # CUSUM's in nats of evidence, small where a fall to a third is many standard deviations
+    assert evidence.statistic > evidence.limit > (2 if evidence.detector.startswith("EWMA") else 0)
     assert warning.as_dict()["severity"] == "warning"
     assert warning.as_dict()["evidence"]["baseline_from"] == START.isoformat()
 
@@ -243,7 +303,7 @@ def test_poisson_budget_is_kept_nineteen_years_in_twenty_or_better():
 def test_the_shipped_limit_table_matches_the_simulation():
     key = stats.WarningKey(28, 100.0, 0.6)
     lam = WARNING_LAMBDAS[0]
-    for side in stats.SIDES:
+    for lam, side in [*((lam, side) for side in stats.SIDES), (stats.COLLAPSE, stats.LOW)]:
         assert stats.table_key(key, lam, side) in stats._table()
         simulated = stats.limits_row(key, lam, WARNING_LAMBDAS, side)[stats.ALPHA_GRID.index(0.05)]
         assert stats.warning_limit(key, lam, 0.05, WARNING_LAMBDAS, side) == pytest.approx(

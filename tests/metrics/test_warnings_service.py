@@ -71,7 +71,7 @@ def test_a_collapse_warns_first_and_the_breach_links_the_warning(collapsed):
     assert warning.baseline_rate == pytest.approx(0.17, abs=0.01)
     assert (warning.baseline_start, warning.baseline_end) == (day(0), day(27))
     assert warning.statistic > warning.limit > 0
-    assert warning.detector.startswith("EWMA")
+    assert warning.detector.startswith(("EWMA", "CUSUM"))
     assert "baseline 17" in warning.evidence_display
     # A warning opens no review by default; the breach does, as today.
     assert not Review.objects.filter(alert=warning).exists()
