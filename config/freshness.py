@@ -3,9 +3,10 @@
 The dashboard and the workshop board cache their expensive parts (charts, indicator series,
 backtests) under a key that includes :func:`operation_version`. Services that change what
 those pages show call :func:`operation_changed` (ingestion finished, alerts opened or acted
-on, criteria written through ``audit_record``, review scores recorded). Entries also expire
-after ``STOPLINE_PAGE_CACHE_SECONDS``: a write that bypasses the services (the admin, a
-shell) shows after that at the latest.
+on, criteria written through ``audit_record``, review scores recorded), and so does the
+admin of the models those pages show (:class:`PageDataAdmin`). Entries also expire after
+``STOPLINE_PAGE_CACHE_SECONDS``: a write that bypasses both (a shell, SQL) shows after that at
+the latest.
 
 The token lives in Django's default cache, which must be shared by every process (Redis in
 production, see ``CACHES`` in settings); without it a worker's change would not reach the web
@@ -47,3 +48,29 @@ def operation_changed(operation_id: int) -> None:
 
     bump()
     transaction.on_commit(bump)
+
+
+class PageDataAdmin:
+    """For the admin of a model the cached pages show: a change made in the admin shows on the
+    next view, as one made through the services does, instead of after
+    STOPLINE_PAGE_CACHE_SECONDS. ``operation_field`` names the model's operation id."""
+
+    operation_field = "operation_id"
+
+    def _operations_changed(self, operation_ids) -> None:
+        for operation_id in set(operation_ids) - {None}:
+            operation_changed(operation_id)
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        self._operations_changed([getattr(obj, self.operation_field)])
+
+    def delete_model(self, request, obj) -> None:
+        operation_id = getattr(obj, self.operation_field)
+        super().delete_model(request, obj)
+        self._operations_changed([operation_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        operation_ids = list(queryset.values_list(self.operation_field, flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        self._operations_changed(operation_ids)

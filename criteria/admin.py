@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from config.freshness import PageDataAdmin
 from criteria.models import (
     AuditEvent,
     Comment,
@@ -24,7 +25,8 @@ class SignatureInline(admin.TabularInline):
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(PageDataAdmin, admin.ModelAdmin):
+    operation_field = "id"
     list_display = ["title", "slug", "organization", "go_live", "timezone", "archived_at"]
     list_filter = ["organization", "archived_at"]
     search_fields = ["title", "slug"]
@@ -43,20 +45,20 @@ class OperationAdmin(admin.ModelAdmin):
 
 
 @admin.register(CriteriaVersion)
-class CriteriaVersionAdmin(admin.ModelAdmin):
+class CriteriaVersionAdmin(PageDataAdmin, admin.ModelAdmin):
     list_display = ["operation", "number", "status", "content_hash", "created_at"]
     list_filter = ["status", "operation"]
     inlines = [IndicatorTargetInline, SignatureInline]
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(PageDataAdmin, admin.ModelAdmin):
     list_display = ["operation", "department", "key", "range_min", "range_max", "updated_at"]
     list_filter = ["operation", "department"]
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(PageDataAdmin, admin.ModelAdmin):
     list_display = ["operation", "key", "author", "created_at", "resolved_at"]
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from config.freshness import PageDataAdmin
 from metrics.models import (
     Alert,
     Conversation,
@@ -13,7 +14,7 @@ from metrics.models import (
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(PageDataAdmin, admin.ModelAdmin):
     list_display = ["conversation_id", "operation", "local_date", "complexity", "escalated"]
     list_filter = ["operation", "complexity", "escalated", "resolved_first_contact"]
     search_fields = ["conversation_id"]
@@ -27,7 +28,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(DailyAggregate)
-class DailyAggregateAdmin(admin.ModelAdmin):
+class DailyAggregateAdmin(PageDataAdmin, admin.ModelAdmin):
     list_display = ["operation", "date", "segment", "conversations", "escalated", "source"]
     list_filter = ["operation", "segment", "source"]
     date_hierarchy = "date"
@@ -78,7 +79,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(WarningSettings)
-class WarningSettingsAdmin(admin.ModelAdmin):
+class WarningSettingsAdmin(PageDataAdmin, admin.ModelAdmin):
     """An operation's early warnings: their yearly budget and whether they open a review."""
 
     list_display = ["operation", "warning_budget_per_year", "warnings_open_review"]

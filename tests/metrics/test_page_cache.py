@@ -13,6 +13,7 @@ from accounts.models import Membership
 from bench.samples import conversation_rows, rows_to_csv
 from metrics.alerts.reviews import alert_act
 from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
+from metrics.models import DailyAggregate
 from metrics.reporting.dashboard import operation_today
 from tests.criteria.signing import agree
 from tests.metrics.alert_data import make_alert
@@ -101,3 +102,45 @@ def test_the_alert_list_shows_an_acknowledgement_at_once(year, client):
     fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert fragment.startswith('<div id="alert-tables">')
     assert 'data-state="acknowledged"' in fragment
+
+
+def test_a_change_in_the_admin_shows_on_the_next_view(personas, client, admin_client, media_root):
+    """The admin is where an operator mends bad data: adding a day or deleting days there shows
+    at once, as an ingested file does, not when the cached page expires."""
+    agree(personas)
+    operation = personas.operation
+    client.force_login(personas.viewer)
+    assert (
+        "Escalation rate: no data in this period" in client.get(url(operation, 28)).content.decode()
+    )
+    yesterday = operation_today(operation) - timedelta(days=1)
+    added = admin_client.post(
+        reverse("admin:metrics_dailyaggregate_add"),
+        {
+            "operation": operation.pk,
+            "date": yesterday.isoformat(),
+            "segment": "simple",
+            "conversations": 200,
+            "escalated": 30,
+            "resolved_known": 0,
+            "human_requested_known": 0,
+            "csat_sum": 0,
+            "csat_count": 0,
+            "survey_comments": 0,
+            "survey_complaints": 0,
+            "source": "daily",
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    page = client.get(url(operation, 28)).content.decode()
+    assert "Escalation rate: no data in this period" not in page
+    days = list(DailyAggregate.objects.filter(operation=operation).values_list("pk", flat=True))
+    deleted = admin_client.post(
+        reverse("admin:metrics_dailyaggregate_changelist"),
+        {"action": "delete_selected", "_selected_action": days, "post": "yes"},
+    )
+    assert deleted.status_code == 302
+    assert not DailyAggregate.objects.filter(operation=operation).exists()
+    assert (
+        "Escalation rate: no data in this period" in client.get(url(operation, 28)).content.decode()
+    )
