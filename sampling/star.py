@@ -10,7 +10,11 @@ listed under ``derived`` in each conversation's metadata:
 - ``escalated``: false (nobody handed off in STAR);
 - ``resolved_first_contact``: the dialogue's ``completion`` is "Complete";
 - ``csat``: 4 when the user said the assistant stayed calm and helpful, 2 when not;
-- ``started_at``: spread over the demo week (the corpus's own times are from 2020).
+- ``started_at``: spread over the demo week (the corpus's own times are from 2020);
+- ``survey_comment``: STAR has no post-contact survey. Where the user said the assistant was
+  not calm and helpful, the seed's complaint ("the bot didn't understand me and wouldn't let
+  me reach someone") in English, Swedish or German, in turn; a short thanks on every fifth
+  other dialogue; none otherwise. So the demo's complaint rate and its comments have data.
 """
 
 import gzip
@@ -24,7 +28,21 @@ from zoneinfo import ZoneInfo
 ROLES = {"User": "customer", "Wizard": "ai"}
 TURN_ACTIONS = {"utter", "pick_suggestion"}
 CREDIT = "STAR corpus (Rasa, MIT licence)"
-DERIVED = ["complexity", "escalated", "resolved_first_contact", "csat", "started_at"]
+DERIVED = [
+    "complexity",
+    "escalated",
+    "resolved_first_contact",
+    "csat",
+    "started_at",
+    "survey_comment",
+]
+# The seed's complaint, recorded in three languages (derived: STAR has no survey).
+COMPLAINTS = (
+    "The bot didn't understand me and wouldn't let me reach someone.",
+    "Boten förstod mig inte och jag kom aldrig fram till en människa.",
+    "Der Bot hat mich nicht verstanden und ich konnte keinen Menschen erreichen.",
+)
+THANKS = ("Quick and easy, thanks.", "Snabbt och smidigt, tack.", "Schnell erledigt, danke.")
 MIN_TURNS = 4
 
 
@@ -59,6 +77,12 @@ def star_conversation(
     started = datetime.combine(day, time(8), tzinfo=ZoneInfo(timezone)) + timedelta(minutes=minute)
     helpful = _helpful(dialogue)
     complex_ = not dialogue.get("happy", True) or bool(dialogue.get("multitask"))
+    if helpful is False:
+        comment = COMPLAINTS[index % len(COMPLAINTS)]
+    elif index % 5 == 0:
+        comment = THANKS[index // 5 % len(THANKS)]
+    else:
+        comment = ""
     return {
         "conversation_id": f"star-{dialogue['dialogue_id']}",
         "started_at": started.isoformat(),
@@ -69,6 +93,7 @@ def star_conversation(
         "channel": "chat",
         "language": "en",
         "topic": ",".join(dialogue.get("tasks") or [])[:200],
+        "survey_comment": comment,
         "messages": messages,
         "source": CREDIT,
         "derived": ",".join(DERIVED),

@@ -71,6 +71,12 @@ def test_dialogues_become_redacted_transcripts_and_a_sample_for_the_reviewer(per
     assert unhappy.resolved_first_contact is False
     assert unhappy.metadata["source"] == "STAR corpus (Rasa, MIT licence)"
     assert "complexity" in unhappy.metadata["derived"]
+    # STAR has no survey: the demo derives one, the seed's complaint where the user said the
+    # assistant was not helpful, so the complaint rate and its comment list have data.
+    assert unhappy.survey_comment and unhappy.survey_complaint is True
+    thanked = Conversation.objects.get(conversation_id="star-1")
+    assert thanked.survey_comment and thanked.survey_complaint is False
+    assert Conversation.objects.get(conversation_id="star-4").survey_complaint is None
     transcript = unhappy.transcript
     assert [m["role"] for m in transcript.messages][:2] == ["customer", "ai"]
     assert "[PHONE]" in transcript.messages[0]["text"]
