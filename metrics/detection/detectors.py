@@ -614,10 +614,10 @@ def _warning_episodes(
     merged = overlaps_merged((item[0], item[1], item) for item in found)
     episodes = []
     counts = {d.date: (d.successes, d.n) for d in monitored} if merged else {}
-    for opened, resolved, (_, _, stat, lam, limit, way) in merged:
+    for opened, resolved, (_, _, stat, lam, limit, side_watched) in merged:
         day = monitored[opened]
         current = stats.pooled_window(counts, day.date, 7).value
-        name = detector_name(lam, watch, way)
+        name = detector_name(lam, watch, side_watched)
         evidence = Evidence(base.rate, base.start, base.end, current, name, abs(stat), limit)
         way = direction or ("below" if stat < 0 else "above")
         firing = Firing(indicator, rule, way, day.date, day.rate, trigger_range, severity, evidence)

@@ -61,8 +61,8 @@ WATCH = {
     "human_requested": detectors.ABOVE,
     COMPLAINT_INDICATOR: detectors.ABOVE,
 }
-# Watched for the rate falling to a third by the collapse CUSUM too (warnings only): the path to
-# a human suppressed.
+# Watched for the rate falling to a third by the collapse CUSUM too: the path to a human
+# suppressed.
 COLLAPSE_WATCH = frozenset({"escalation_rate", "escalation_rate_simple", "escalation_rate_complex"})
 # A series the agreed criteria watch with change detection gets this many times the
 # false-alarm budget of the other series: a workshop that chose change detection asked to hear
@@ -403,7 +403,9 @@ def episodes_find(
             trigger_range=check.trigger.range,
             through=through,
             memo=context._memo,
-            collapse=warning and check.series in COLLAPSE_WATCH,
+            # An agreed change_detected is the warnings' fast tier, the CUSUM included: it
+            # fires when they would, and adds no false alarm beyond their budget.
+            collapse=check.series in COLLAPSE_WATCH,
         )
     options: dict = {"baseline_days": settings.STOPLINE_BASELINE_DAYS}
     if go_live is not None and changing:

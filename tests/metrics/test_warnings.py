@@ -29,7 +29,7 @@ from metrics.detection.detectors import (
     Trigger,
     evaluate_episodes,
 )
-from metrics.detection.evaluate import AGREED_WEIGHT, context_build, family
+from metrics.detection.evaluate import AGREED_WEIGHT, Check, context_build, family
 
 ONSET = 28 + 60
 SEEDS = range(6)
@@ -95,6 +95,20 @@ def test_a_collapse_at_120_a_day_is_warned_within_two_days_by_the_collapse_cusum
     assert None not in delays
     assert sum(1 for d in delays if d <= 2) >= 8
     assert "CUSUM for a fall to a third" in detectors
+
+
+def test_an_agreed_change_detected_on_escalation_breaches_when_the_warning_opens():
+    """Agreed change detection is the warnings' fast tier, the collapse CUSUM included: the
+    breach opens the day the warning on the same series does, not later and not on its own."""
+    agreed = (Check("escalation_rate", "escalation_rate", Trigger(CHANGE_DETECTED), None),)
+    for seed in range(6):
+        scenario = Scenario(volume=120, escalation=ramp(ONSET, 1, 0.17, 0.05))
+        series = simulate_operation(random.Random(170 + seed), ONSET + 14, scenario)
+        total = [e.firing for e in run_tiers(series, breaches=agreed)]
+        total = [f for f in total if f.indicator == "escalation_rate"]
+        breaches = [f.opened_on for f in total if f.severity == "breach"]
+        warnings = [f.opened_on for f in total if f.severity == WARNING]
+        assert breaches and breaches[0] == warnings[0]
 
 
 @pytest.mark.parametrize("volume", [120, 500])
