@@ -6,7 +6,7 @@ FCR change_detected. Scenario generators of bench.operation, several seeds each;
 import math
 import random
 import statistics
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from bench.operation import (
     simulate_operation,
     stories,
 )
-from metrics.detection import stats
+from metrics.detection import detectors, stats
 from metrics.detection.detectors import (
     CHANGE_DETECTED,
     WARNING,
@@ -30,6 +30,7 @@ from metrics.detection.detectors import (
     evaluate_episodes,
 )
 from metrics.detection.evaluate import AGREED_WEIGHT, Check, context_build, family
+from metrics.models import Alert
 
 ONSET = 28 + 60
 SEEDS = range(6)
@@ -334,3 +335,17 @@ def test_the_limits_count_every_false_alarm_not_only_the_first_of_a_year():
     factors = dict(stats.cluster_factors(key, WARNING_LAMBDAS)[(lam, stats.BOTH)])
     assert factors[0.1] > 1.2
     assert stats.warning_limit(key, lam, 0.1, WARNING_LAMBDAS) > stats.limit_for(maxima, 0.1)
+
+
+def test_every_detector_name_fits_the_alert_column():
+    """The evidence's detector is stored on the alert (a longer name would fail the save)."""
+    width = Alert._meta.get_field("detector").max_length
+    sides = (detectors.BOTH_WAYS, detectors.BELOW, detectors.ABOVE)
+    names = [
+        detectors.detector_name(lam, watch, way)
+        for lam in (*WARNING_LAMBDAS, stats.COLLAPSE)
+        for watch in sides
+        for way in (None, detectors.BELOW, detectors.ABOVE)
+    ]
+    names.append(detectors.follow_up_name(date(2026, 12, 31)))
+    assert max(len(name) for name in names) <= width
