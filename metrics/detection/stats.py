@@ -612,7 +612,8 @@ class WarningKey:
         conservative for ``both`` and ``high`` (a lower count, a longer upper tail, a higher
         limit) but not for ``low``, whose limit rises with the count. For ``low`` the count is
         the Poisson count of the same skewness, n·p(1 − p)/(1 − 2p)² (≥ the rarer count),
-        rounded up."""
+        rounded up. ``side`` COLLAPSE gives the collapse CUSUM's key instead: the count of the
+        same fall in standard deviations (collapse_count_factor), rounded down."""
         volumes = [n for w in baseline.weekdays for n in baseline.volumes[w]]
         mean_n = sum(volumes) / len(volumes)
         rates = [baseline.rates[w] for w in baseline.weekdays]
