@@ -469,8 +469,8 @@ def baseline_fit(baseline: Sequence[DayObs]) -> FittedBaseline | None:
     fitted = stats.baseline_estimate([(d.date.weekday(), d.successes, d.n) for d in days])
     rate = sum(d.successes for d in days) / sum(d.n for d in days)
     key = stats.WarningKey.for_baseline(fitted)
-    low_key = stats.WarningKey.for_baseline(fitted, stats.LOW)
-    collapse_key = stats.WarningKey.for_baseline(fitted, stats.COLLAPSE)
+    low_key = key.for_side(fitted, stats.LOW)
+    collapse_key = key.for_side(fitted, stats.COLLAPSE)
     return FittedBaseline(fitted, days[0].date, days[-1].date, rate, key, low_key, collapse_key)
 
 

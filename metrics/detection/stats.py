@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -614,19 +614,7 @@ class WarningKey:
         the Poisson count of the same skewness, n·p(1 − p)/(1 − 2p)² (≥ the rarer count),
         rounded up. ``side`` COLLAPSE gives the collapse CUSUM's key instead: the count of the
         same fall in standard deviations (collapse_count_factor), rounded down."""
-        volumes = [n for w in baseline.weekdays for n in baseline.volumes[w]]
-        mean_n = sum(volumes) / len(volumes)
-        rates = [baseline.rates[w] for w in baseline.weekdays]
-        p = sum(rates) / len(rates)
-        count = mean_n * min(p, 1 - p)
-        if side == COLLAPSE:
-            count = grid_floor(mean_n * collapse_count_factor(p), COUNT_GRID)
-        elif side == LOW:
-            skew = (1 - 2 * p) ** 2
-            same_skew = mean_n * p * (1 - p) / skew if skew > 0 else math.inf
-            count = grid_ceiling(max(count, same_skew), COUNT_GRID)
-        else:
-            count = grid_floor(count, COUNT_GRID)
+        mean_n, p = _volume_and_rate(baseline)
         binomial = p * (1 - p) / mean_n
         if baseline.terms and baseline.dof > 0 and binomial > 0:
             # ρ ≤ g exactly when τ² ≤ τ²_g = g/(1 − g)·binomial, i.e. when Q(τ²_g) is at most
@@ -643,9 +631,34 @@ class WarningKey:
             rho = grid_ceiling(rho, RHO_GRID)
         return cls(
             baseline_days=int(grid_floor(baseline.days, BASELINE_DAY_GRID)),
-            count=count,
+            count=_side_count(mean_n, p, side),
             rho=rho,
         )
+
+    def for_side(self, baseline: Baseline, side: str) -> WarningKey:
+        """This key of ``baseline`` for another side of the table (for_baseline): only the
+        count differs, so the upper bound of τ² is not computed again (every series of every
+        operation is keyed for three sides at each evaluation)."""
+        return replace(self, count=_side_count(*_volume_and_rate(baseline), side))
+
+
+def _volume_and_rate(baseline: Baseline) -> tuple[float, float]:
+    """The mean daily volume and the mean of the weekday rates of a fitted baseline."""
+    volumes = [n for w in baseline.weekdays for n in baseline.volumes[w]]
+    rates = [baseline.rates[w] for w in baseline.weekdays]
+    return sum(volumes) / len(volumes), sum(rates) / len(rates)
+
+
+def _side_count(mean_n: float, p: float, side: str) -> float:
+    """The key's count on the grid for ``side`` (WarningKey.for_baseline)."""
+    count = mean_n * min(p, 1 - p)
+    if side == COLLAPSE:
+        return grid_floor(mean_n * collapse_count_factor(p), COUNT_GRID)
+    if side == LOW:
+        skew = (1 - 2 * p) ** 2
+        same_skew = mean_n * p * (1 - p) / skew if skew > 0 else math.inf
+        return grid_ceiling(max(count, same_skew), COUNT_GRID)
+    return grid_floor(count, COUNT_GRID)
 
 
 # Which excursions of the EWMA a detector watches, on the canonical operation (whose rarer
