@@ -4,7 +4,10 @@
 Text is normalised (case-folded, accents removed, punctuation turned into spaces) and phrases
 match whole words. The phrase syntax, word by word: ``word``; ``(a|b|c)`` one of the
 alternatives, ``_`` standing for a space inside one; ``word?`` or ``(a|b)?`` optional (not as
-the last word). A negation among the few words right before a match (or overlapping it)
+the last word); ``word*`` (also inside alternatives) any word that begins so (``verstand*``:
+"verstanden", "verstand"); ``~N`` (N from 1 to 6) up to N words of any kind, neither first nor
+last. A phrase data file may name lists of alternatives once per language (``terms``) and use
+them as ``{name}``. A negation among the few words right before a match (or overlapping it)
 cancels that match.
 """
 
@@ -29,8 +32,15 @@ def normalise(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
+MAX_GAP_WORDS = 6
+_GAP = re.compile(r"~([1-9])")
+
+
 def _word_pattern(word: str) -> str:
-    return re.escape(normalise(word.replace("_", " ")))
+    """One alternative: its normalised words; a trailing ``*`` leaves the last one open."""
+    prefix = word.endswith("*")
+    pattern = re.escape(normalise(word.removesuffix("*").replace("_", " ")))
+    return pattern + r"\S*" if prefix and pattern else pattern
 
 
 def compile_phrase(phrase: str) -> re.Pattern[str]:
@@ -43,6 +53,15 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
         raise ValueError("empty phrase")
     parts: list[str] = []
     for position, token in enumerate(tokens):
+        gap = _GAP.fullmatch(token)
+        if gap:
+            words = int(gap.group(1))
+            if position in (0, len(tokens) - 1) or words > MAX_GAP_WORDS:
+                raise ValueError(
+                    f"phrase {phrase!r}: a gap (~1 to ~{MAX_GAP_WORDS}) stands between two words"
+                )
+            parts.append(rf"(?:\S+ ){{0,{words}}}")
+            continue
         optional = token.endswith("?")
         token = token.removesuffix("?")
         if token.startswith("(") and token.endswith(")"):
@@ -64,46 +83,109 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\S)" + "".join(parts) + r"(?!\S)")
 
 
-def first_words(phrase: str) -> set[str]:
-    """The normalised words a match of ``phrase`` can begin with (its optional leading words'
-    and its first required word's alternatives)."""
-    words: set[str] = set()
+# Words so frequent in the seven languages that a phrase is not looked for because of them.
+_COMMON_WORDS = frozenset(
+    " ".join(
+        (
+            "a an the it i we to no not get got me my is was de la le el en et e o um uma ne",
+            "pas il ca ni niet het hij een geen die der das er es sie nicht kein ein eine inte",
+            "den det ett att jag vi und och y que se te lo mig mich mij ik je nao",
+        )
+    ).split(" ")
+)
+
+
+def _anchor(alternative: str) -> str:
+    """The word of one alternative that any text it matches holds: its longest; a trailing
+    ``*`` makes its last word a beginning (``word*``)."""
+    open_ended = alternative.endswith("*")
+    words = normalise(alternative.removesuffix("*").replace("_", " ")).split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    last = longest == len(words) - 1
+    return words[longest] + "*" if open_ended and last else words[longest]
+
+
+def anchor_words(phrase: str) -> set[str]:
+    """Words one of which every match of ``phrase`` holds (``word*``: a word that begins so):
+    those of the required word whose alternatives are the least common and the longest."""
+    best: tuple | None = None
     for token in phrase.split():
-        optional = token.endswith("?")
-        token = token.removesuffix("?")
+        if token.endswith("?") or _GAP.fullmatch(token):
+            continue
         alternatives = token[1:-1].split("|") if token.startswith("(") else [token]
-        for alternative in alternatives:
-            normalised = normalise(alternative.replace("_", " ")).split()
-            if normalised:
-                words.add(normalised[0])
-        if not optional:
-            break
-    return words
+        anchors = {
+            _anchor(a) for a in alternatives if normalise(a.removesuffix("*").replace("_", " "))
+        }
+        if not anchors:
+            continue
+        score = (
+            sum(a in _COMMON_WORDS for a in anchors),
+            -min(len(a.removesuffix("*")) for a in anchors),
+            len(anchors),
+        )
+        if best is None or score < best[0]:
+            best = (score, anchors)
+    return best[1] if best else set()
+
+
+class Anchors:
+    """Which phrases a text may match, from the anchor words it holds: most texts hold none,
+    and a set lookup per word (plus one search for the ``word*`` beginnings) rules phrases out
+    far faster than a search for each."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.exact: dict[str, list[int]] = {}
+        self.stems: dict[str, list[int]] = {}
+        for index, phrase in enumerate(phrases):
+            for word in anchor_words(phrase):
+                table = self.stems if word.endswith("*") else self.exact
+                table.setdefault(word.removesuffix("*"), []).append(index)
+        stems = sorted(self.stems, key=len, reverse=True)
+        self.stem_pattern = (
+            re.compile(r"(?<!\S)(" + "|".join(map(re.escape, stems)) + ")") if stems else None
+        )
+
+    def candidates(self, normalised_text: str, words: frozenset[str] | set[str]) -> list[int]:
+        """The indexes of the phrases ``normalised_text`` (its set of ``words``) may match."""
+        found: set[int] = set()
+        for word in words & self.exact.keys():
+            found.update(self.exact[word])
+        if self.stem_pattern is not None:
+            for stem in self.stem_pattern.findall(normalised_text):
+                found.update(self.stems[stem])
+        return sorted(found)
 
 
 class PhraseSet:
     """Compiled phrases of one language with its negations."""
 
     def __init__(self, phrases: Iterable[str], negations: Iterable[str]) -> None:
+        phrases = list(phrases)
         self.phrases = [compile_phrase(p) for p in phrases]
         self.negations = [compile_phrase(n) for n in negations]
-        # Every word a match can begin with: most texts hold none of them, and a set lookup
-        # per word rules them out far faster than a search per phrase.
-        self.first_words = frozenset(w for p in phrases for w in first_words(p))
+        self.anchors = Anchors(phrases)
 
-    def matches(self, normalised_text: str) -> bool:
-        if self.first_words.isdisjoint(normalised_text.split()):
-            return False
-        for pattern in self.phrases:
-            for match in pattern.finditer(normalised_text):
-                # The window includes the match itself, so that a negation overlapping the
-                # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
-                start = match.start()
-                preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
-                before = preceding.split()[-NEGATION_WINDOW_WORDS:]
-                window = " ".join([*before, match.group()])
-                if not any(neg.search(window) for neg in self.negations):
-                    return True
+    def matches(self, normalised_text: str, words: frozenset[str] | set[str] | None = None) -> bool:
+        """Whether the text matches a phrase that no negation cancels; ``words``, the set of the
+        text's words, when the caller has it already."""
+        if words is None:
+            words = set(normalised_text.split())
+        return any(
+            self.phrase_matches(index, normalised_text)
+            for index in self.anchors.candidates(normalised_text, words)
+        )
+
+    def phrase_matches(self, index: int, normalised_text: str) -> bool:
+        """Whether phrase ``index`` matches the text somewhere no negation cancels."""
+        for match in self.phrases[index].finditer(normalised_text):
+            # The window includes the match itself, so that a negation overlapping the
+            # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
+            start = match.start()
+            preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
+            before = preceding.split()[-NEGATION_WINDOW_WORDS:]
+            window = " ".join([*before, match.group()])
+            if not any(neg.search(window) for neg in self.negations):
+                return True
         return False
 
 
@@ -114,11 +196,30 @@ def phrase_file(path: Path) -> dict[str, dict[str, list[str]]]:
         data = yaml.safe_load(handle)
     return {
         language: {
-            "phrases": list(entry.get("phrases") or []),
-            "negations": list(entry.get("negations") or []),
+            key: [expand_terms(p, entry.get("terms") or {}) for p in entry.get(key) or []]
+            for key in ("phrases", "negations")
         }
         for language, entry in data.items()
     }
+
+
+_TERM = re.compile(r"\{(\w+)\}")
+
+
+def expand_terms(phrase: str, terms: dict[str, list[str]]) -> str:
+    """``phrase`` with each ``{name}`` replaced by the alternatives ``terms[name]`` lists, as
+    one ``(a|b|c)`` word (``{name}?`` optional). Raises ValueError for a name not listed."""
+
+    def alternatives(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in terms:
+            raise ValueError(f"phrase {phrase!r}: no term named {name!r}")
+        words = terms[name]
+        if not all(isinstance(word, str) for word in words):  # YAML reads a bare no as False
+            raise ValueError(f"term {name!r}: quote every word ({words!r})")
+        return "(" + "|".join(words) + ")"
+
+    return _TERM.sub(alternatives, phrase)
 
 
 @cache

@@ -21,7 +21,14 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from accounts.phrases import PhraseSet, normalise, phrase_file, phrase_file_set, phrase_set_cached
+from accounts.phrases import (
+    Anchors,
+    PhraseSet,
+    normalise,
+    phrase_file,
+    phrase_file_set,
+    phrase_set_cached,
+)
 
 DATA_FILE = Path(__file__).parent / "data" / "complaint_phrases.yaml"
 
@@ -35,9 +42,17 @@ def _builtin(language: str) -> PhraseSet:
 
 
 @cache
-def _first_words() -> frozenset[str]:
-    """The words any built-in phrase of any language can begin with."""
-    return frozenset().union(*(_builtin(code).first_words for code in languages()))
+def _all_builtin() -> tuple[Anchors, list[tuple[PhraseSet, int]]]:
+    """One index of the built-in phrases of every language (every comment is tried in all of
+    them), and each phrase's language set and index in it."""
+    phrases: list[str] = []
+    owners: list[tuple[PhraseSet, int]] = []
+    for code in languages():
+        compiled = _builtin(code)
+        for index, phrase in enumerate(_load()[code]["phrases"]):
+            phrases.append(phrase)
+            owners.append((compiled, index))
+    return Anchors(phrases), owners
 
 
 def languages() -> list[str]:
@@ -53,15 +68,17 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
     if not normalised:
         return False
     known = _load()
-    if not _first_words().isdisjoint(normalised.split()):
-        for code in languages():
-            if _builtin(code).matches(normalised):
-                return True
+    words = set(normalised.split())
+    anchors, owners = _all_builtin()
+    for candidate in anchors.candidates(normalised, words):
+        compiled, index = owners[candidate]
+        if compiled.phrase_matches(index, normalised):
+            return True
     for code, phrases in (extra_phrases or {}).items():
         if not phrases:
             continue
         negations = known[code]["negations"] if code in known else []
-        if phrase_set_cached(tuple(phrases), tuple(negations)).matches(normalised):
+        if phrase_set_cached(tuple(phrases), tuple(negations)).matches(normalised, words):
             return True
     return False
 

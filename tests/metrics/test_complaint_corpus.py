@@ -1,0 +1,113 @@
+"""Survey-complaint detection measured on corpora of survey comments, and the phrase engine's
+gaps, open word endings and named terms.
+
+The three corpora (tests/metrics/data/complaint_corpus_*.json) were written for the purpose,
+each by its own writer who had not seen the phrase lists: 25 - 30 complaints ("could not reach
+a person", "the bot did not understand me") and as many other comments per language (en, sv,
+de, fr, es, nl, pt), many of the others near misses ("reaching a person was easy", "I don't
+understand the fee"). The phrases of round 7 were written on a; b and then c were measured
+before any phrase was written for them (recall 0.69 and 0.71, precision 0.92 and 0.97; the
+phrases before round 7 read 0.21 and 0.19), and the phrases were then widened on their misses.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from accounts.phrases import PhraseSet, anchor_words, compile_phrase, expand_terms, normalise
+from metrics.ingest import complaints
+
+DATA = Path(__file__).parent / "data"
+CORPORA = sorted(DATA.glob("complaint_corpus_*.json"))
+
+
+def _load(path: Path) -> dict[str, dict[str, list[str]]]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_three_corpora_in_seven_languages():
+    assert len(CORPORA) == 3
+    for path in CORPORA:
+        assert sorted(_load(path)) == ["de", "en", "es", "fr", "nl", "pt", "sv"]
+
+
+@pytest.mark.parametrize("path", CORPORA, ids=lambda p: p.stem)
+def test_complaints_are_found_and_other_comments_left_alone(path):
+    found = missed = wrong = right = 0
+    per_language = {}
+    for language, labelled in _load(path).items():
+        hits = sum(complaints.is_complaint(text) for text in labelled["true"])
+        false_hits = sum(complaints.is_complaint(text) for text in labelled["false"])
+        per_language[language] = hits / len(labelled["true"])
+        found, missed = found + hits, missed + len(labelled["true"]) - hits
+        wrong, right = wrong + false_hits, right + len(labelled["false"]) - false_hits
+    recall = found / (found + missed)
+    precision = found / (found + wrong)
+    assert recall >= 0.9, (recall, per_language)
+    assert precision >= 0.95, precision
+    assert min(per_language.values()) >= 0.8, per_language
+
+
+def _brute_force(text: str) -> bool:
+    """Every built-in phrase of every language tried, no index."""
+    normalised = normalise(text)
+    for code in complaints.languages():
+        compiled = complaints._builtin(code)
+        if any(compiled.phrase_matches(i, normalised) for i in range(len(compiled.phrases))):
+            return True
+    return False
+
+
+def test_the_anchor_index_never_skips_a_phrase_that_matches():
+    texts = [
+        text
+        for path in CORPORA
+        for labelled in _load(path).values()
+        for text in labelled["true"] + labelled["false"]
+    ]
+    texts += ["Helpful, thanks!", "", "bot", "missverstanden", "Der Chatbot hat mich missverstand"]
+    assert [complaints.is_complaint(t) for t in texts] == [_brute_force(t) for t in texts]
+
+
+def test_a_gap_stands_for_up_to_n_words():
+    phrases = PhraseSet(["(couldn_t|can_t) ~2 reach ~3 (human|person)"], [])
+    assert phrases.matches(normalise("I couldn't really ever reach a real human"))
+    assert phrases.matches(normalise("can't reach a person"))
+    assert not phrases.matches(normalise("couldn't, as it happens, reach a human"))
+    assert not phrases.matches(normalise("couldn't reach the shop, or a single human"))
+
+
+def test_a_star_ends_a_word_openly():
+    phrases = PhraseSet(["der (bot|chatbot) hat mich missverst*"], [])
+    assert phrases.matches(normalise("Der Bot hat mich missverstanden."))
+    assert phrases.matches(normalise("der chatbot hat mich missverstand"))
+    assert not phrases.matches(normalise("der bot hat mich verstanden"))
+    assert anchor_words("der (bot|chatbot) hat mich missverst*") == {"missverst*"}
+
+
+def test_named_terms_expand_and_unknown_or_unquoted_ones_are_refused():
+    terms = {"human": ["human", "person"], "block": ["couldn_t", False]}
+    assert expand_terms("no {human}", terms) == "no (human|person)"
+    with pytest.raises(ValueError, match="no term named 'bot'"):
+        expand_terms("{bot} failed", terms)
+    with pytest.raises(ValueError, match="quote every word"):
+        expand_terms("{block} reach", terms)
+
+
+@pytest.mark.parametrize("phrase", ["~2 reach human", "reach human ~2", "reach ~7 human"])
+def test_a_gap_first_last_or_too_long_is_refused(phrase):
+    with pytest.raises(ValueError, match="a gap"):
+        compile_phrase(phrase)
+
+
+def test_a_negation_inside_the_match_cancels_it():
+    assert not complaints.is_complaint("I didn't need to talk to anyone, the bot sorted it")
+    assert not complaints.is_complaint("No problem getting through to a person.")
+    assert complaints.is_complaint("I needed to talk to someone and there was no way")
+
+
+def test_the_organizations_phrases_may_use_the_new_syntax():
+    extra = {"sv": ["kom ~2 aldrig ~2 (klarna*|kundtjanst)"]}
+    assert complaints.is_complaint("Jag kom faktiskt aldrig fram till Klarnateamet", extra)
+    assert not complaints.is_complaint("Jag kom faktiskt aldrig fram till Klarnateamet")
