@@ -8,7 +8,8 @@ the last word); ``word*`` (also inside alternatives) any word that begins so (``
 "verstanden", "verstand"); ``~N`` (N from 1 to 6) up to N words of any kind, neither first nor
 last. A phrase data file may name lists of alternatives once per language (``terms``) and use
 them as ``{name}``. A negation among the few words right before a match (or overlapping it)
-cancels that match.
+cancels that match, and so does an outcome among the few words right after it ("I wanted to
+talk to someone and was connected *within a minute*").
 """
 
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 import yaml
 
 NEGATION_WINDOW_WORDS = 4
+OUTCOME_WINDOW_WORDS = 12
 _NOT_WORD = re.compile(r"[^\w]|_")
 
 
@@ -157,12 +159,16 @@ class Anchors:
 
 
 class PhraseSet:
-    """Compiled phrases of one language with its negations."""
+    """Compiled phrases of one language with its negations (looked for before a match) and
+    outcomes (looked for after one)."""
 
-    def __init__(self, phrases: Iterable[str], negations: Iterable[str]) -> None:
+    def __init__(
+        self, phrases: Iterable[str], negations: Iterable[str], outcomes: Iterable[str] = ()
+    ) -> None:
         phrases = list(phrases)
         self.phrases = [compile_phrase(p) for p in phrases]
         self.negations = [compile_phrase(n) for n in negations]
+        self.outcomes = [compile_phrase(o) for o in outcomes]
         self.anchors = Anchors(phrases)
 
     def matches(self, normalised_text: str, words: frozenset[str] | set[str] | None = None) -> bool:
@@ -184,8 +190,14 @@ class PhraseSet:
             preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
             before = preceding.split()[-NEGATION_WINDOW_WORDS:]
             window = " ".join([*before, match.group()])
-            if not any(neg.search(window) for neg in self.negations):
-                return True
+            if any(neg.search(window) for neg in self.negations):
+                continue
+            if self.outcomes:
+                following = normalised_text[match.end() : match.end() + 30 * OUTCOME_WINDOW_WORDS]
+                after = " ".join(following.split()[:OUTCOME_WINDOW_WORDS])
+                if any(outcome.search(after) for outcome in self.outcomes):
+                    continue
+            return True
         return False
 
 
@@ -197,7 +209,7 @@ def phrase_file(path: Path) -> dict[str, dict[str, list[str]]]:
     return {
         language: {
             key: [expand_terms(p, entry.get("terms") or {}) for p in entry.get(key) or []]
-            for key in ("phrases", "negations")
+            for key in ("phrases", "negations", "outcomes")
         }
         for language, entry in data.items()
     }
@@ -226,10 +238,12 @@ def expand_terms(phrase: str, terms: dict[str, list[str]]) -> str:
 def phrase_file_set(path: Path, language: str) -> PhraseSet:
     """The compiled built-in phrases of one language of a phrase data file."""
     entry = phrase_file(path)[language]
-    return PhraseSet(entry["phrases"], entry["negations"])
+    return PhraseSet(entry["phrases"], entry["negations"], entry["outcomes"])
 
 
 @lru_cache(maxsize=256)
-def phrase_set_cached(phrases: tuple[str, ...], negations: tuple[str, ...]) -> PhraseSet:
+def phrase_set_cached(
+    phrases: tuple[str, ...], negations: tuple[str, ...], outcomes: tuple[str, ...] = ()
+) -> PhraseSet:
     """An organization's own phrases, compiled once per distinct list."""
-    return PhraseSet(phrases, negations)
+    return PhraseSet(phrases, negations, outcomes)

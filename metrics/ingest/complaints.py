@@ -78,7 +78,9 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
         if not phrases:
             continue
         negations = known[code]["negations"] if code in known else []
-        if phrase_set_cached(tuple(phrases), tuple(negations)).matches(normalised, words):
+        outcomes = known[code]["outcomes"] if code in known else []
+        compiled = phrase_set_cached(tuple(phrases), tuple(negations), tuple(outcomes))
+        if compiled.matches(normalised, words):
             return True
     return False
 
