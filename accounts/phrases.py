@@ -9,7 +9,8 @@ the last word); ``word*`` (also inside alternatives) any word that begins so (``
 last. A phrase data file may name lists of alternatives once per language (``terms``) and use
 them as ``{name}``. A negation among the few words right before a match (or overlapping it)
 cancels that match, and so does an outcome among the few words right after it ("I wanted to
-talk to someone and was connected *within a minute*").
+talk to someone and was connected *within a minute*"). A ``whole`` phrase counts only when it
+is the whole text ("agent please", not "human error").
 """
 
 import re
@@ -163,9 +164,14 @@ class PhraseSet:
     outcomes (looked for after one)."""
 
     def __init__(
-        self, phrases: Iterable[str], negations: Iterable[str], outcomes: Iterable[str] = ()
+        self,
+        phrases: Iterable[str],
+        negations: Iterable[str],
+        outcomes: Iterable[str] = (),
+        whole: Iterable[str] = (),
     ) -> None:
         phrases = list(phrases)
+        self.whole = [compile_phrase(w) for w in whole]
         self.phrases = [compile_phrase(p) for p in phrases]
         self.negations = [compile_phrase(n) for n in negations]
         self.outcomes = [compile_phrase(o) for o in outcomes]
@@ -174,6 +180,8 @@ class PhraseSet:
     def matches(self, normalised_text: str, words: frozenset[str] | set[str] | None = None) -> bool:
         """Whether the text matches a phrase that no negation cancels; ``words``, the set of the
         text's words, when the caller has it already."""
+        if any(pattern.fullmatch(normalised_text) for pattern in self.whole):
+            return True
         if words is None:
             words = set(normalised_text.split())
         return any(
@@ -209,7 +217,7 @@ def phrase_file(path: Path) -> dict[str, dict[str, list[str]]]:
     return {
         language: {
             key: [expand_terms(p, entry.get("terms") or {}) for p in entry.get(key) or []]
-            for key in ("phrases", "negations", "outcomes")
+            for key in ("phrases", "negations", "outcomes", "whole")
         }
         for language, entry in data.items()
     }
@@ -238,7 +246,7 @@ def expand_terms(phrase: str, terms: dict[str, list[str]]) -> str:
 def phrase_file_set(path: Path, language: str) -> PhraseSet:
     """The compiled built-in phrases of one language of a phrase data file."""
     entry = phrase_file(path)[language]
-    return PhraseSet(entry["phrases"], entry["negations"], entry["outcomes"])
+    return PhraseSet(entry["phrases"], entry["negations"], entry["outcomes"], entry["whole"])
 
 
 @lru_cache(maxsize=256)

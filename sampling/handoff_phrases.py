@@ -9,12 +9,14 @@ with the phrase syntax documented there; an organization adds its own through
 punctuation turned into spaces) with whole-word boundaries, so "humanly" or "human resources"
 do not match "human", and "Prata med en MÄNNISKA!" matches "prata med en människa".
 
-Honest limitations: this is phrase matching, not understanding. It misses paraphrases that are
-not listed ("is there anybody at your end who can actually help"), misspellings ("talk to a
-humna"), and requests spread over two turns. Negation is only recognised when a listed
-negation ("don't need", "no need", "je suis") occurs in the four words right before the phrase
-(or overlaps it),
-so "I never said I wanted to talk to a human" still counts. Quoted speech ("the agent said
+Honest limitations: this is phrase matching, not understanding. The phrases are built of named
+lists of words with gaps (asking + a way of contact + a person, handing over, wanting a person,
+one-word messages such as "agent"), which find most ways of asking (see
+tests/sampling/test_handoff_corpus.py), but it still misses wordings none of them covers,
+misspellings ("talk to a humna"), and requests spread over two turns. Negation is only
+recognised when a listed negation ("don't need", "no need", "je suis") occurs in the four
+words right before the phrase (or overlaps it), so "I never said I wanted to talk to a human"
+still counts. Quoted speech ("the agent said
 'speak to a manager'") counts. Treat the result as a signal to sample on, not as a verdict.
 """
 

@@ -1,0 +1,102 @@
+"""'Asked for a human' measured on corpora of customer messages, and on the STAR dialogues.
+
+The two corpora (tests/sampling/data/handoff_corpus_*.json) were written for the purpose, each
+by its own writer who had not seen the phrase lists: 25 - 30 requests for a person and as many
+other messages per language (en, sv, de, fr, es, nl, pt), many of those near misses ("your
+agent promised me a refund", "I'm a real person lol", "no, I don't need an agent"). The
+phrase lists before round 7 found 0.43 and 0.33 of the requests. The new lists were written on
+a; b was measured before any phrase was written for it (recall 0.65, precision 1.00), and
+the lists were then widened on its misses.
+"""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from sampling import handoff_phrases
+from sampling.handoff_phrases import asked_for_human, normalise
+
+DATA = Path(__file__).parent / "data"
+CORPORA = sorted(DATA.glob("handoff_corpus_*.json"))
+SHARED_STAR = Path("/work/shared/data/star/star_dialogues_slim.jsonl.gz")
+
+
+def _load(path: Path) -> dict[str, dict[str, list[str]]]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_two_corpora_in_seven_languages():
+    assert len(CORPORA) == 2
+    for path in CORPORA:
+        assert sorted(_load(path)) == ["de", "en", "es", "fr", "nl", "pt", "sv"]
+
+
+@pytest.mark.parametrize("path", CORPORA, ids=lambda p: p.stem)
+def test_requests_are_found_and_other_messages_left_alone(path):
+    found = missed = wrong = found_in_own_language = 0
+    per_language = {}
+    for language, labelled in _load(path).items():
+        hits = sum(asked_for_human(text) for text in labelled["true"])
+        # The conversation's language known: only its own list is tried.
+        found_in_own_language += sum(asked_for_human(t, language) for t in labelled["true"])
+        false_hits = sum(asked_for_human(text) for text in labelled["false"])
+        per_language[language] = hits / len(labelled["true"])
+        found, missed = found + hits, missed + len(labelled["true"]) - hits
+        wrong += false_hits
+    assert found / (found + missed) >= 0.9, per_language
+    assert found_in_own_language / (found + missed) >= 0.9
+    assert found / (found + wrong) >= 0.97
+    assert min(per_language.values()) >= 0.85, per_language
+
+
+def _brute_force(text: str) -> bool:
+    normalised = normalise(text)
+    for code in handoff_phrases.languages():
+        compiled = handoff_phrases._builtin(code)
+        if any(pattern.fullmatch(normalised) for pattern in compiled.whole):
+            return True
+        if any(compiled.phrase_matches(i, normalised) for i in range(len(compiled.phrases))):
+            return True
+    return False
+
+
+def test_the_anchor_index_never_skips_a_phrase_that_matches():
+    texts = [
+        text
+        for path in CORPORA
+        for labelled in _load(path).values()
+        for text in labelled["true"] + labelled["false"]
+    ]
+    assert [asked_for_human(t) for t in texts] == [_brute_force(t) for t in texts]
+
+
+@pytest.mark.parametrize("text", ["agent", "Human please", "HUMAIN", "un humano x favor"])
+def test_a_one_word_request_counts(text):
+    assert asked_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["human error on my side", "agent smith", "Agent 007 is my favourite film"]
+)
+def test_those_words_inside_other_messages_do_not(text):
+    assert not asked_for_human(text)
+
+
+@pytest.mark.skipif(not SHARED_STAR.exists(), reason="the STAR corpus is not beside the checkout")
+def test_the_star_customers_almost_never_look_like_they_ask_for_a_human():
+    # STAR users book trips, doctors and venues with an assistant and never ask for a human;
+    # "I need someone to look into it", "you can call me Mark" and "I want 42 people" must
+    # not count. Of the 45,852 customer turns of the first 6,000 dialogues, one does.
+    turns = flagged = 0
+    with gzip.open(SHARED_STAR, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if number == 6000:
+                break
+            for event in json.loads(line).get("events", []):
+                if event.get("agent") == "User" and isinstance(event.get("text"), str):
+                    turns += 1
+                    flagged += asked_for_human(event["text"])
+    assert turns > 40_000
+    assert flagged <= 3
