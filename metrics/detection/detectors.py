@@ -679,8 +679,11 @@ def _standardised(
 # S_K = Σ k·(−z_k) / √(Σ k²) over the K days with data so far (the best test for a shift that
 # grows linearly, and still a good one for a step), watched for FOLLOW_UP_DAYS days with data,
 # from the second on (K ≥ 2: a warning never opens before the fall it follows was seen).
-# In control each S_K is N(0, 1); FOLLOW_UP_LIMIT is the level their maximum over the watch
-# exceeds with probability FOLLOW_UP_ALPHA (simulated: tests/metrics/test_follow_up.py). Its
+# In control each S_K is N(0, 1); the limits are the levels their maximum over the watch
+# exceeds with probability FOLLOW_UP_ALPHA (simulated: tests/metrics/test_follow_up.py), four
+# fifths of it spent on the first FOLLOW_UP_EARLY_DAYS (a lower limit there: a slide is seen
+# about a day sooner at the median, and at the same p90, than with one limit of 1.87 over the
+# whole watch; those found later are found at 2.13, by the EWMAs as much as by this). Its
 # false alarms are that share of the escalation falls, which in control are rare (2 to 4 in 100
 # simulated years at each volume from 60 to 2,000 a day), so it adds almost nothing to
 # the operation's budget of alerts a year. That budget, not a share of the falls, is what the
@@ -689,7 +692,16 @@ def _standardised(
 # two-week decay at 500 a day: 5 days at the median instead of 6; docs/drift-detection.md).
 FOLLOW_UP_DAYS = 28
 FOLLOW_UP_ALPHA = 0.25
-FOLLOW_UP_LIMIT = 1.87
+FOLLOW_UP_EARLY_DAYS = 10
+FOLLOW_UP_LIMIT_EARLY = 1.70  # P(max S_2..S_10 > it) = 0.8 · FOLLOW_UP_ALPHA
+FOLLOW_UP_LIMIT_LATE = 2.13  # then P(either) = FOLLOW_UP_ALPHA
+
+
+def follow_up_limit(k: int) -> float:
+    """The follow-up watch's limit on its K-th day with data."""
+    return FOLLOW_UP_LIMIT_EARLY if k <= FOLLOW_UP_EARLY_DAYS else FOLLOW_UP_LIMIT_LATE
+
+
 # An open follow-up warning resolves once the last 7 days with data, together, no longer sit
 # below the baseline: Σ z / √7 above this.
 FOLLOW_UP_RESOLVED = -1.0
@@ -721,8 +733,12 @@ def slide_follow_up_episodes(
         weighted += k * sign * zs[i]
         weights += k * k
         statistic = weighted / math.sqrt(weights)
-        if k >= 2 and statistic > FOLLOW_UP_LIMIT:
-            return [_follow_up_episode(indicator, monitored, zs, i, base, since, statistic, sign)]
+        if k >= 2 and statistic > follow_up_limit(k):
+            return [
+                _follow_up_episode(
+                    indicator, monitored, zs, i, base, since, statistic, follow_up_limit(k), sign
+                )
+            ]
     return []
 
 
@@ -734,6 +750,7 @@ def _follow_up_episode(
     base: FittedBaseline,
     since: date,
     statistic: float,
+    limit: float,
     sign: float,
 ) -> Episode:
     resolved = None
@@ -751,7 +768,7 @@ def _follow_up_episode(
         stats.pooled_window(counts, day.date, 7).value,
         follow_up_name(since),
         statistic,
-        FOLLOW_UP_LIMIT,
+        limit,
     )
     way = ABOVE if sign > 0 else BELOW
     firing = Firing(

@@ -325,7 +325,7 @@ def test_a_complex_fcr_slide_after_the_escalation_fell_is_a_warning_alert_with_i
     the seed's case at 550 a day, complex FCR sliding 58 % → 44 % over two weeks from the day
     the escalation path is suppressed. (How early it comes, over many seeds, is
     tests/metrics/test_follow_up.py's.)"""
-    from metrics.detection.detectors import FOLLOW_UP_LIMIT
+    from metrics.detection.detectors import FOLLOW_UP_LIMIT_EARLY
     from tests.metrics.drift_data import add_noisy_days
 
     op, onset = personas.operation, 70
@@ -345,7 +345,7 @@ def test_a_complex_fcr_slide_after_the_escalation_fell_is_a_warning_alert_with_i
     assert slide.detector == f"slide from {(fell.opened_on - timedelta(days=1))}, escalation fell"
     assert slide.direction == "below"
     assert fell.opened_on <= slide.opened_on <= day(onset + 9)
-    assert slide.statistic > slide.limit == FOLLOW_UP_LIMIT
+    assert slide.statistic > slide.limit == FOLLOW_UP_LIMIT_EARLY  # within its first 10 days
     assert slide.baseline_rate == pytest.approx(0.58, abs=0.02)
     assert slide.value < slide.baseline_rate
     call_command("evaluate", op.slug, "--through", day(onset + 9).isoformat(), "--json")

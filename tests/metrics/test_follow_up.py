@@ -72,7 +72,8 @@ def test_the_follow_up_warning_says_what_it_is_and_since_when():
     assert evidence.detector.startswith("slide from ")
     assert evidence.detector.endswith(", escalation fell")
     assert len(evidence.detector) <= 40  # Alert.detector
-    assert evidence.statistic > evidence.limit == detectors.FOLLOW_UP_LIMIT
+    assert evidence.limit in (detectors.FOLLOW_UP_LIMIT_EARLY, detectors.FOLLOW_UP_LIMIT_LATE)
+    assert evidence.statistic > evidence.limit
     assert evidence.current_rate < evidence.baseline_rate
     assert warning.as_dict()["severity"] == "warning"
 
@@ -127,20 +128,22 @@ def test_no_fall_no_follow_up():
     assert not [d for d in detectors_used if d.startswith("slide")]
 
 
-def test_the_limit_is_exceeded_with_its_probability_in_control():
-    """FOLLOW_UP_LIMIT is the level that the maximum of S_2 … S_28 (independent N(0, 1) daily
-    z, linearly weighted) exceeds with probability FOLLOW_UP_ALPHA."""
+def test_the_limits_are_exceeded_with_their_probability_in_control():
+    """S_2 … S_28 (independent N(0, 1) daily z, linearly weighted) pass their limits with
+    probability FOLLOW_UP_ALPHA, four fifths of it within the first FOLLOW_UP_EARLY_DAYS."""
     rng = random.Random(20261205)
-    runs, over = 20000, 0
+    runs, over, early = 20000, 0, 0
     for _ in range(runs):
         weighted = weights = 0.0
         for k in range(1, detectors.FOLLOW_UP_DAYS + 1):
             weighted += k * rng.gauss(0, 1)
             weights += k * k
-            if k >= 2 and weighted / math.sqrt(weights) > detectors.FOLLOW_UP_LIMIT:
+            if k >= 2 and weighted / math.sqrt(weights) > detectors.follow_up_limit(k):
                 over += 1
+                early += k <= detectors.FOLLOW_UP_EARLY_DAYS
                 break
     assert abs(over / runs - detectors.FOLLOW_UP_ALPHA) < 0.01
+    assert abs(early / runs - 0.8 * detectors.FOLLOW_UP_ALPHA) < 0.01
 
 
 def test_a_follow_up_judges_against_the_baseline_its_series_kept():
