@@ -11,43 +11,31 @@ phrases before round 7 read 0.21 and 0.19), and the phrases were then widened on
 (and outcomes added: "... and was connected within a minute" is no complaint).
 """
 
-import json
 from pathlib import Path
 
 import pytest
 
 from accounts.phrases import PhraseSet, anchor_words, compile_phrase, expand_terms, normalise
 from metrics.ingest import complaints
+from tests.phrase_corpora import LANGUAGES, load, score, texts
 
 DATA = Path(__file__).parent / "data"
 CORPORA = sorted(DATA.glob("complaint_corpus_*.json"))
 
 
-def _load(path: Path) -> dict[str, dict[str, list[str]]]:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def test_there_are_three_corpora_in_seven_languages():
     assert len(CORPORA) == 3
     for path in CORPORA:
-        assert sorted(_load(path)) == ["de", "en", "es", "fr", "nl", "pt", "sv"]
+        assert sorted(load(path)) == LANGUAGES
 
 
 @pytest.mark.parametrize("path", CORPORA, ids=lambda p: p.stem)
 def test_complaints_are_found_and_other_comments_left_alone(path):
-    found = missed = wrong = right = 0
-    per_language = {}
-    for language, labelled in _load(path).items():
-        hits = sum(complaints.is_complaint(text) for text in labelled["true"])
-        false_hits = sum(complaints.is_complaint(text) for text in labelled["false"])
-        per_language[language] = hits / len(labelled["true"])
-        found, missed = found + hits, missed + len(labelled["true"]) - hits
-        wrong, right = wrong + false_hits, right + len(labelled["false"]) - false_hits
-    recall = found / (found + missed)
-    precision = found / (found + wrong)
-    assert recall >= 0.9, (recall, per_language)
-    assert precision >= 0.95, precision
-    assert min(per_language.values()) >= 0.8, per_language
+    # Every language is tried whatever the comment's language.
+    result = score(path, lambda text, language: complaints.is_complaint(text))
+    assert result.recall >= 0.9, result
+    assert result.precision >= 0.95, result
+    assert min(result.recall_by_language.values()) >= 0.8, result
 
 
 def _brute_force(text: str) -> bool:
@@ -61,14 +49,9 @@ def _brute_force(text: str) -> bool:
 
 
 def test_the_anchor_index_never_skips_a_phrase_that_matches():
-    texts = [
-        text
-        for path in CORPORA
-        for labelled in _load(path).values()
-        for text in labelled["true"] + labelled["false"]
-    ]
-    texts += ["Helpful, thanks!", "", "bot", "missverstanden", "Der Chatbot hat mich missverstand"]
-    assert [complaints.is_complaint(t) for t in texts] == [_brute_force(t) for t in texts]
+    every = texts(CORPORA)
+    every += ["Helpful, thanks!", "", "bot", "missverstanden", "Der Chatbot hat mich missverstand"]
+    assert [complaints.is_complaint(t) for t in every] == [_brute_force(t) for t in every]
 
 
 def test_a_gap_stands_for_up_to_n_words():

@@ -17,38 +17,28 @@ import pytest
 
 from sampling import handoff_phrases
 from sampling.handoff_phrases import asked_for_human, normalise
+from tests.phrase_corpora import LANGUAGES, load, score, texts
 
 DATA = Path(__file__).parent / "data"
 CORPORA = sorted(DATA.glob("handoff_corpus_*.json"))
 SHARED_STAR = Path("/work/shared/data/star/star_dialogues_slim.jsonl.gz")
 
 
-def _load(path: Path) -> dict[str, dict[str, list[str]]]:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def test_there_are_two_corpora_in_seven_languages():
     assert len(CORPORA) == 2
     for path in CORPORA:
-        assert sorted(_load(path)) == ["de", "en", "es", "fr", "nl", "pt", "sv"]
+        assert sorted(load(path)) == LANGUAGES
 
 
 @pytest.mark.parametrize("path", CORPORA, ids=lambda p: p.stem)
 def test_requests_are_found_and_other_messages_left_alone(path):
-    found = missed = wrong = found_in_own_language = 0
-    per_language = {}
-    for language, labelled in _load(path).items():
-        hits = sum(asked_for_human(text) for text in labelled["true"])
-        # The conversation's language known: only its own list is tried.
-        found_in_own_language += sum(asked_for_human(t, language) for t in labelled["true"])
-        false_hits = sum(asked_for_human(text) for text in labelled["false"])
-        per_language[language] = hits / len(labelled["true"])
-        found, missed = found + hits, missed + len(labelled["true"]) - hits
-        wrong += false_hits
-    assert found / (found + missed) >= 0.9, per_language
-    assert found_in_own_language / (found + missed) >= 0.9
-    assert found / (found + wrong) >= 0.97
-    assert min(per_language.values()) >= 0.85, per_language
+    every_language = score(path, lambda text, language: asked_for_human(text))
+    assert every_language.recall >= 0.9, every_language
+    assert every_language.precision >= 0.97, every_language
+    assert min(every_language.recall_by_language.values()) >= 0.85, every_language
+    # The conversation's language known: only its own list is tried.
+    own_language = score(path, asked_for_human)
+    assert own_language.recall >= 0.9, own_language
 
 
 def _brute_force(text: str) -> bool:
@@ -63,13 +53,8 @@ def _brute_force(text: str) -> bool:
 
 
 def test_the_anchor_index_never_skips_a_phrase_that_matches():
-    texts = [
-        text
-        for path in CORPORA
-        for labelled in _load(path).values()
-        for text in labelled["true"] + labelled["false"]
-    ]
-    assert [asked_for_human(t) for t in texts] == [_brute_force(t) for t in texts]
+    every = texts(CORPORA)
+    assert [asked_for_human(t) for t in every] == [_brute_force(t) for t in every]
 
 
 @pytest.mark.parametrize("text", ["agent", "Human please", "HUMAIN", "un humano x favor"])
