@@ -36,6 +36,9 @@ def normalise(text: str) -> str:
 
 
 MAX_GAP_WORDS = 6
+# Gaps multiply the ways a phrase can match a stretch of text (7 per gap): a bound keeps an
+# organization's own phrase from making a comment slow to judge.
+MAX_GAPS = 3
 _GAP = re.compile(r"~([1-9])")
 
 
@@ -54,6 +57,8 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     tokens = phrase.split()
     if not tokens:
         raise ValueError("empty phrase")
+    if sum(1 for token in tokens if _GAP.fullmatch(token)) > MAX_GAPS:
+        raise ValueError(f"phrase {phrase!r}: at most {MAX_GAPS} gaps (~N)")
     parts: list[str] = []
     for position, token in enumerate(tokens):
         gap = _GAP.fullmatch(token)

@@ -11,6 +11,7 @@ phrases before round 7 read 0.21 and 0.19), and the phrases were then widened on
 (and outcomes added: "... and was connected within a minute" is no complaint).
 """
 
+import time
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,17 @@ def test_named_terms_expand_and_unknown_or_unquoted_ones_are_refused():
 def test_a_gap_first_last_or_too_long_is_refused(phrase):
     with pytest.raises(ValueError, match="a gap"):
         compile_phrase(phrase)
+
+
+def test_a_phrase_has_at_most_three_gaps_and_stays_fast_on_a_hostile_comment():
+    with pytest.raises(ValueError, match="at most 3 gaps"):
+        compile_phrase("a ~6 a ~6 a ~6 a ~6 b")
+    worst = PhraseSet(["a ~6 a ~6 a ~6 b"], [])
+    started = time.process_time()
+    assert not worst.matches(normalise("a " * 2000 + "c"))
+    assert worst.matches(normalise("a x a y y a z b"))
+    # Lenient: 2,000 words take well under a second here.
+    assert time.process_time() - started < 5
 
 
 def test_a_negation_inside_the_match_cancels_it():
