@@ -148,9 +148,14 @@ class Anchors:
             for word in anchor_words(phrase):
                 table = self.stems if word.endswith("*") else self.exact
                 table.setdefault(word.removesuffix("*"), []).append(index)
-        stems = sorted(self.stems, key=len, reverse=True)
+        # One search finds the words that begin with some stem (rare); each is then tried
+        # against every stem length, since a word may begin with several ("kontaktieren":
+        # "kontakt" and "kontaktier").
+        self.stem_lengths = sorted({len(stem) for stem in self.stems})
         self.stem_pattern = (
-            re.compile(r"(?<!\S)(" + "|".join(map(re.escape, stems)) + ")") if stems else None
+            re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, self.stems)) + r")\S*")
+            if self.stems
+            else None
         )
 
     def candidates(self, normalised_text: str, words: frozenset[str] | set[str]) -> list[int]:
@@ -159,8 +164,9 @@ class Anchors:
         for word in words & self.exact.keys():
             found.update(self.exact[word])
         if self.stem_pattern is not None:
-            for stem in self.stem_pattern.findall(normalised_text):
-                found.update(self.stems[stem])
+            for word in set(self.stem_pattern.findall(normalised_text)):
+                for length in self.stem_lengths:
+                    found.update(self.stems.get(word[:length], ()))
         return sorted(found)
 
 

@@ -71,6 +71,13 @@ def test_a_star_ends_a_word_openly():
     assert anchor_words("der (bot|chatbot) hat mich missverst*") == {"missverst*"}
 
 
+def test_a_word_that_begins_with_two_stems_looks_for_the_phrases_of_both():
+    phrases = PhraseSet(["kontakt* ~2 niemand", "niemand ~2 kontaktier*"], [])
+    text = normalise("niemand zum kontaktieren")
+    assert phrases.anchors.candidates(text, set(text.split())) == [0, 1]
+    assert phrases.matches(text)
+
+
 def test_named_terms_expand_and_unknown_or_unquoted_ones_are_refused():
     terms = {"human": ["human", "person"], "block": ["couldn_t", False]}
     assert expand_terms("no {human}", terms) == "no (human|person)"
