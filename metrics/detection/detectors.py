@@ -733,11 +733,10 @@ def slide_follow_up_episodes(
         weighted += k * sign * zs[i]
         weights += k * k
         statistic = weighted / math.sqrt(weights)
-        if k >= 2 and statistic > follow_up_limit(k):
+        limit = follow_up_limit(k)
+        if k >= 2 and statistic > limit:
             return [
-                _follow_up_episode(
-                    indicator, monitored, zs, i, base, since, statistic, follow_up_limit(k), sign
-                )
+                _follow_up_episode(indicator, monitored, zs, i, base, since, statistic, limit, sign)
             ]
     return []
 
