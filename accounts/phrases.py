@@ -260,6 +260,15 @@ def phrase_file_set(path: Path, language: str) -> PhraseSet:
     return PhraseSet(entry["phrases"], entry["negations"], entry["outcomes"], entry["whole"])
 
 
+def extra_phrase_set(path: Path, language: str, phrases: list[str]) -> PhraseSet:
+    """An organization's own ``phrases`` for ``language``, judged with the data file's negations
+    and outcomes of that language (none for a language the file has no list for)."""
+    entry = phrase_file(path).get(language, {})
+    return phrase_set_cached(
+        tuple(phrases), tuple(entry.get("negations", ())), tuple(entry.get("outcomes", ()))
+    )
+
+
 @lru_cache(maxsize=256)
 def phrase_set_cached(
     phrases: tuple[str, ...], negations: tuple[str, ...], outcomes: tuple[str, ...] = ()

@@ -27,10 +27,10 @@ from accounts.phrases import (
     NEGATION_WINDOW_WORDS,
     PhraseSet,
     compile_phrase,
+    extra_phrase_set,
     normalise,
     phrase_file,
     phrase_file_set,
-    phrase_set_cached,
 )
 
 DATA_FILE = Path(__file__).parent / "data" / "handoff_phrases.yaml"
@@ -87,11 +87,20 @@ def asked_for_human(
     for code in candidates:
         if code in known and _builtin(code).matches(normalised):
             return True
-        if extra.get(code):
-            negations = _load()[code]["negations"] if code in known else []
-            if phrase_set_cached(tuple(extra[code]), tuple(negations)).matches(normalised):
-                return True
+        if extra.get(code) and extra_phrase_set(DATA_FILE, code, extra[code]).matches(normalised):
+            return True
     return False
+
+
+def phrases_merged(*sources: Mapping[str, list[str]] | None) -> dict[str, list[str]]:
+    """Several sources of extra phrases (language -> phrases) as one, each language's phrases
+    in the order first seen, without repeats (the organization's, then the operation's)."""
+    merged: dict[str, list[str]] = {}
+    for source in sources:
+        for language, phrases in (source or {}).items():
+            bucket = merged.setdefault(language, [])
+            bucket.extend(p for p in phrases if p not in bucket)
+    return merged
 
 
 def conversation_asked_for_human(

@@ -13,7 +13,7 @@ from typing import Any
 
 from accounts.redaction import KINDS, redact
 from criteria.models import Operation
-from sampling.handoff_phrases import conversation_asked_for_human, normalise
+from sampling.handoff_phrases import conversation_asked_for_human, normalise, phrases_merged
 from sampling.models import HandoffPhrases, SamplingSettings, Transcript
 
 # Looping: the customer sends the same text (at least LOOP_MIN_CHARS once normalised) twice,
@@ -36,13 +36,8 @@ class PreparedTranscript:
 
 def handoff_phrases_for(operation: Operation) -> dict[str, list[str]]:
     """The organization's "asked for a human" phrases plus the operation's additions."""
-    merged: dict[str, list[str]] = {}
     org = HandoffPhrases.objects.filter(organization_id=operation.organization_id).first()
-    for source in (org.phrases if org else {}, settings_for(operation).extra_handoff_phrases):
-        for language, phrases in (source or {}).items():
-            bucket = merged.setdefault(language, [])
-            bucket.extend(p for p in phrases if p not in bucket)
-    return merged
+    return phrases_merged(org.phrases if org else {}, settings_for(operation).extra_handoff_phrases)
 
 
 def settings_for(operation: Operation) -> SamplingSettings:

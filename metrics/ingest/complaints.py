@@ -24,10 +24,10 @@ from pathlib import Path
 from accounts.phrases import (
     Anchors,
     PhraseSet,
+    extra_phrase_set,
     normalise,
     phrase_file,
     phrase_file_set,
-    phrase_set_cached,
 )
 
 DATA_FILE = Path(__file__).parent / "data" / "complaint_phrases.yaml"
@@ -67,7 +67,6 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
     normalised = normalise(text or "")
     if not normalised:
         return False
-    known = _load()
     words = set(normalised.split())
     anchors, owners = _all_builtin()
     for candidate in anchors.candidates(normalised, words):
@@ -77,10 +76,7 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
     for code, phrases in (extra_phrases or {}).items():
         if not phrases:
             continue
-        negations = known[code]["negations"] if code in known else []
-        outcomes = known[code]["outcomes"] if code in known else []
-        compiled = phrase_set_cached(tuple(phrases), tuple(negations), tuple(outcomes))
-        if compiled.matches(normalised, words):
+        if extra_phrase_set(DATA_FILE, code, phrases).matches(normalised, words):
             return True
     return False
 

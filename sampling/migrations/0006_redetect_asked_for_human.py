@@ -11,7 +11,7 @@ BATCH = 1000
 
 
 def redetect(apps, schema_editor):
-    from sampling.handoff_phrases import conversation_asked_for_human
+    from sampling.handoff_phrases import conversation_asked_for_human, phrases_merged
 
     Operation = apps.get_model("criteria", "Operation")
     Transcript = apps.get_model("sampling", "Transcript")
@@ -20,11 +20,9 @@ def redetect(apps, schema_editor):
     by_organization = dict(HandoffPhrases.objects.values_list("organization_id", "phrases"))
     by_operation = dict(SamplingSettings.objects.values_list("operation_id", "extra_handoff_phrases"))
     for operation in Operation.objects.only("pk", "organization_id").iterator():
-        extra: dict[str, list[str]] = {}
-        for source in (by_organization.get(operation.organization_id), by_operation.get(operation.pk)):
-            for language, phrases in (source or {}).items():
-                bucket = extra.setdefault(language, [])
-                bucket.extend(p for p in phrases if p not in bucket)
+        extra = phrases_merged(
+            by_organization.get(operation.organization_id), by_operation.get(operation.pk)
+        )
         transcripts = Transcript.objects.filter(
             conversation__operation_id=operation.pk, erased_at__isnull=True
         ).only("pk", "messages", "language", "asked_for_human_detected")
