@@ -10,7 +10,9 @@ last. A phrase data file may name lists of alternatives once per language (``ter
 them as ``{name}``. A negation among the few words right before a match (or overlapping it)
 cancels that match, and so does an outcome among the few words right after it ("I wanted to
 talk to someone and was connected *within a minute*"). A ``whole`` phrase counts only when it
-is the whole text ("agent please", not "human error").
+is the whole text or one whole sentence ("Hi. Agent please!", not "human error"). Nothing
+matches across the end of a sentence, and negations and outcomes count only in the match's
+own sentence ("No problem with the order. I couldn't reach anyone" is a complaint).
 """
 
 import re
@@ -26,13 +28,34 @@ OUTCOME_WINDOW_WORDS = 12
 _NOT_WORD = re.compile(r"[^\w]|_")
 
 
-def normalise(text: str) -> str:
-    """Case-fold, strip accents, and keep only letters and digits separated by single spaces."""
+# Between sentences in ``normalise(..., sentences=True)``: a token no word can be.
+SENTENCE_END = "."
+# A sentence ends at . ! ? ; or … before a space or the end (not "3.5", "site.com"), at a line
+# break, and before Spanish ¿ and ¡.
+_SENTENCE_BREAK = re.compile(r"[.!?;\u2026\u3002\uff01\uff1f]+(?=\s|$)|[\r\n]+|[\u00a1\u00bf]")
+
+
+def normalise(text: str, *, sentences: bool = False) -> str:
+    """Case-fold, strip accents, and keep only letters and digits separated by single spaces;
+    with ``sentences``, a ``SENTENCE_END`` token between sentences (what phrases match)."""
     folded = text.casefold()
     if not folded.isascii():  # ASCII has no accents to strip
         folded = unicodedata.normalize("NFKD", folded)
         folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(_NOT_WORD.sub(" ", folded).split())
+    if not sentences:
+        return " ".join(_NOT_WORD.sub(" ", folded).split())
+    parts = (" ".join(_NOT_WORD.sub(" ", part).split()) for part in _SENTENCE_BREAK.split(folded))
+    return f" {SENTENCE_END} ".join(part for part in parts if part)
+
+
+def _same_sentence(words: list[str], *, after: bool) -> list[str]:
+    """Of the window of ``words`` right before a match (``after``: right after it), those in
+    the match's own sentence."""
+    if SENTENCE_END not in words:
+        return words
+    if after:
+        return words[: words.index(SENTENCE_END)]
+    return words[len(words) - words[::-1].index(SENTENCE_END) :]
 
 
 MAX_GAP_WORDS = 6
@@ -68,7 +91,7 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
                 raise ValueError(
                     f"phrase {phrase!r}: a gap (~1 to ~{MAX_GAP_WORDS}) stands between two words"
                 )
-            parts.append(rf"(?:\S+ ){{0,{words}}}")
+            parts.append(rf"(?:\w+ ){{0,{words}}}")  # words, not a sentence end
             continue
         optional = token.endswith("?")
         token = token.removesuffix("?")
@@ -191,7 +214,7 @@ class PhraseSet:
     def matches(self, normalised_text: str, words: frozenset[str] | set[str] | None = None) -> bool:
         """Whether the text matches a phrase that no negation cancels; ``words``, the set of the
         text's words, when the caller has it already."""
-        if any(pattern.fullmatch(normalised_text) for pattern in self.whole):
+        if self.whole_matches(normalised_text):
             return True
         if words is None:
             words = set(normalised_text.split())
@@ -200,6 +223,15 @@ class PhraseSet:
             for index in self.anchors.candidates(normalised_text, words)
         )
 
+    def whole_matches(self, normalised_text: str) -> bool:
+        """Whether a ``whole`` phrase is the whole text or one whole sentence of it ("Hi. Agent
+        please!")."""
+        if not self.whole:
+            return False
+        pieces = {normalised_text.replace(f" {SENTENCE_END} ", " ")}
+        pieces.update(normalised_text.split(f" {SENTENCE_END} "))
+        return any(pattern.fullmatch(piece) for pattern in self.whole for piece in pieces)
+
     def phrase_matches(self, index: int, normalised_text: str) -> bool:
         """Whether phrase ``index`` matches the text somewhere no negation cancels."""
         for match in self.phrases[index].finditer(normalised_text):
@@ -207,13 +239,15 @@ class PhraseSet:
             # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
             start = match.start()
             preceding = normalised_text[max(0, start - 30 * NEGATION_WINDOW_WORDS) : start]
-            before = preceding.split()[-NEGATION_WINDOW_WORDS:]
+            before = _same_sentence(preceding.split()[-NEGATION_WINDOW_WORDS:], after=False)
             window = " ".join([*before, match.group()])
             if any(neg.search(window) for neg in self.negations):
                 continue
             if self.outcomes:
                 following = normalised_text[match.end() : match.end() + 30 * OUTCOME_WINDOW_WORDS]
-                after = " ".join(following.split()[:OUTCOME_WINDOW_WORDS])
+                after = " ".join(
+                    _same_sentence(following.split()[:OUTCOME_WINDOW_WORDS], after=True)
+                )
                 if any(outcome.search(after) for outcome in self.outcomes):
                     continue
             return True

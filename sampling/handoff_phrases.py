@@ -77,7 +77,7 @@ def asked_for_human(
     phrases in the data-file syntax (an organization's own wording); they use that language's
     negations, and are tried whenever that language is.
     """
-    normalised = normalise(text)
+    normalised = normalise(text, sentences=True)
     if not normalised:
         return False
     base = _base_language(language)

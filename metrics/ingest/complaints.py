@@ -64,7 +64,7 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
     """True if the survey comment ``text`` says the customer could not reach a person or was
     not understood. ``extra_phrases`` maps a language code to the organization's own phrases
     (data-file syntax; they use that language's negations)."""
-    normalised = normalise(text or "")
+    normalised = normalise(text or "", sentences=True)
     if not normalised:
         return False
     words = set(normalised.split())

@@ -113,7 +113,7 @@ _TYPES = {
 }
 # Part of every line hash's seed: raise it when the checks or the stored form of a value change,
 # so that lines stored before are read again.
-LINE_HASH_VERSION = 2  # 2: the complaint phrases of round 7
+LINE_HASH_VERSION = 3  # 2: the complaint phrases of round 7; 3: sentence ends (round 8)
 # An advisory lock per operation: two runs of one operation apply one after the other.
 _LOCK_SPACE = 1414
 

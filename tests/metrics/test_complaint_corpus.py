@@ -41,7 +41,7 @@ def test_complaints_are_found_and_other_comments_left_alone(path):
 
 def _brute_force(text: str) -> bool:
     """Every built-in phrase of every language tried, no index."""
-    normalised = normalise(text)
+    normalised = normalise(text, sentences=True)
     for code in complaints.languages():
         compiled = complaints._builtin(code)
         if any(compiled.phrase_matches(i, normalised) for i in range(len(compiled.phrases))):
@@ -126,3 +126,36 @@ def test_an_outcome_right_after_the_words_of_a_complaint_cancels_it():
     # A long wait is not an outcome.
     assert complaints.is_complaint("I couldn't reach anyone within 40 minutes")
     assert complaints.is_complaint("Niemanden erreicht innerhalb von 30 Minuten")
+
+
+def test_a_negation_or_an_outcome_in_another_sentence_does_not_cancel_a_complaint():
+    assert complaints.is_complaint("Easy order. Couldn't reach anyone.")
+    assert complaints.is_complaint("I couldn't reach anyone. Within a minute the chat closed.")
+    assert complaints.is_complaint("Sin problema con el pedido! No pude hablar con nadie")
+    # In the same sentence they still do.
+    assert not complaints.is_complaint("Easy, couldn't have been smoother to reach anyone")
+    assert not complaints.is_complaint("I couldn't reach anyone, within a minute I had an agent")
+
+
+def test_a_phrase_does_not_match_across_the_end_of_a_sentence():
+    phrases = PhraseSet(["(couldn_t|can_t) ~2 reach ~3 (human|person)"], [])
+    assert phrases.matches(normalise("I couldn't reach a real person.", sentences=True))
+    assert not phrases.matches(
+        normalise("Couldn't reach the app. Human support was great.", sentences=True)
+    )
+    assert not phrases.matches(normalise("Couldn't log in. Reach a human? Easy.", sentences=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi. Agent please!", "hi . agent please"),
+        ("Version 3.5 of the app; site.com works", "version 3 5 of the app . site com works"),
+        ("Hola.¿Puedo hablar con alguien?", "hola . puedo hablar con alguien"),
+        ("first line\nsecond line...", "first line . second line"),
+        ("!!! ??? ...", ""),
+    ],
+)
+def test_sentences_are_kept_apart_by_one_token(text, expected):
+    assert normalise(text, sentences=True) == expected
+    assert normalise(text) == expected.replace(" . ", " ")

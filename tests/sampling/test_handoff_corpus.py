@@ -42,10 +42,10 @@ def test_requests_are_found_and_other_messages_left_alone(path):
 
 
 def _brute_force(text: str) -> bool:
-    normalised = normalise(text)
+    normalised = normalise(text, sentences=True)
     for code in handoff_phrases.languages():
         compiled = handoff_phrases._builtin(code)
-        if any(pattern.fullmatch(normalised) for pattern in compiled.whole):
+        if compiled.whole_matches(normalised):
             return True
         if any(compiled.phrase_matches(i, normalised) for i in range(len(compiled.phrases))):
             return True
@@ -57,7 +57,10 @@ def test_the_anchor_index_never_skips_a_phrase_that_matches():
     assert [asked_for_human(t) for t in every] == [_brute_force(t) for t in every]
 
 
-@pytest.mark.parametrize("text", ["agent", "Human please", "HUMAIN", "un humano x favor"])
+@pytest.mark.parametrize(
+    "text",
+    ["agent", "Human please", "HUMAIN", "un humano x favor", "Hi. Agent please!", "AGENT. AGENT."],
+)
 def test_a_one_word_request_counts(text):
     assert asked_for_human(text)
 
