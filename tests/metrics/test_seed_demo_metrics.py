@@ -50,6 +50,14 @@ def test_seeds_120_days_with_a_collapse_and_rising_missed_handoffs():
     assert board.panels["fcr_simple"].assessment.status == "in_range"
     # Outcomes of the last week are not all known yet, as in a real export.
     assert board.panels["fcr_simple"].unknown > 0
+    # The survey heard it too: the complaint rate of the collapse's two weeks is well above
+    # the weeks before, and the dashboard shows it.
+    complaints = board.panels["survey_complaints"].points
+    before = [p for p in complaints if p.day < THROUGH - timedelta(days=13)]
+    during = [p for p in complaints if p.day >= THROUGH - timedelta(days=13)]
+    rate = lambda points: sum(p.successes for p in points) / sum(p.n for p in points)  # noqa: E731
+    assert all(p.n > 0 for p in complaints)
+    assert rate(during) > 2 * rate(before)
 
 
 def test_rerunning_changes_nothing():

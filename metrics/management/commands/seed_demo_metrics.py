@@ -1,5 +1,6 @@
 """Demo metrics for eu-retail-chat: ~120 days of daily aggregates ending in an escalation
-collapse, and weekly review scores whose missed handoffs rise while escalations fall.
+collapse (with survey complaints rising), and weekly review scores whose missed handoffs rise
+while escalations fall.
 
 Deterministic (a fixed random seed per day offset) and idempotent: rows are upserted on their
 natural keys, so re-running changes nothing for the same --through date.
@@ -37,6 +38,9 @@ def _curve(i: int, days: int) -> dict[str, float]:
         "fcr_simple": 0.87 - 0.02 * k,
         "fcr_complex": 0.58 - 0.14 * k,
         "human": 0.07 + 0.05 * k,
+        # Survey comments saying "could not reach a person / not understood" (the seed's case:
+        # the survey heard the collapse while the tracked metrics still looked fine).
+        "complaints": 0.04 + 0.14 * k,
         "complex_share": 0.31 + 0.02 * math.sin(i / 9),
     }
 
@@ -66,6 +70,7 @@ def daily_rows(
         for segment, n in (("simple", total - complex_n), ("complex", complex_n)):
             known = int(n * known_share)
             csat_count = _binomial(rng, n, 0.18)
+            comments = _binomial(rng, n, 0.15)
             rows.append(
                 DailyAggregate(
                     operation=operation,
@@ -81,6 +86,8 @@ def daily_rows(
                     human_requested_known=n,
                     csat_sum=sum(rng.choice((2, 3, 4, 4, 5, 5)) for _ in range(csat_count)),
                     csat_count=csat_count,
+                    survey_comments=comments,
+                    survey_complaints=_binomial(rng, comments, curve["complaints"]),
                     source=DailyAggregate.Source.DAILY,
                 )
             )
@@ -173,6 +180,8 @@ class Command(BaseCommand):
                 "human_requested_known",
                 "csat_sum",
                 "csat_count",
+                "survey_comments",
+                "survey_complaints",
                 "source",
             ],
         )
