@@ -8,7 +8,7 @@ the last word); ``word*`` (also inside alternatives) any word that begins so (``
 "verstanden", "verstand"); ``~N`` (N from 1 to 6) up to N words of any kind, neither first nor
 last. A phrase data file may name lists of alternatives once per language (``terms``) and use
 them as ``{name}``. A negation among the few words right before a match (or overlapping it)
-cancels that match, and so does an outcome among the few words right after it ("I wanted to
+cancels that match, and so does an outcome among the few words around it ("I wanted to
 talk to someone and was connected *within a minute*"). A ``whole`` phrase counts only when it
 is the whole text or one whole sentence ("Hi. Agent please!", not "human error"). Nothing
 matches across the end of a sentence, and negations and outcomes count only in the match's
@@ -34,14 +34,20 @@ SENTENCE_END = "."
 # break, and before Spanish ¿ and ¡.
 _SENTENCE_BREAK = re.compile(r"[.!?;\u2026\u3002\uff01\uff1f]+(?=\s|$)|[\r\n]+|[\u00a1\u00bf]")
 
+# A letter written three or more times in a row stands for itself once: none of the seven
+# languages' words the phrases name has such a run.
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+
 
 def normalise(text: str, *, sentences: bool = False) -> str:
-    """Case-fold, strip accents, and keep only letters and digits separated by single spaces;
-    with ``sentences``, a ``SENTENCE_END`` token between sentences (what phrases match)."""
+    """Case-fold, strip accents, shorten stretched letters, and keep only letters and digits
+    separated by single spaces; with ``sentences``, a ``SENTENCE_END`` token between
+    sentences (what phrases match)."""
     folded = text.casefold()
     if not folded.isascii():  # ASCII has no accents to strip
         folded = unicodedata.normalize("NFKD", folded)
         folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = _STRETCHED.sub(r"\1", folded)  # "humaaan", "pleeease"
     if not sentences:
         return " ".join(_NOT_WORD.sub(" ", folded).split())
     parts = (" ".join(_NOT_WORD.sub(" ", part).split()) for part in _SENTENCE_BREAK.split(folded))
@@ -243,15 +249,22 @@ class PhraseSet:
             window = " ".join([*before, match.group()])
             if any(neg.search(window) for neg in self.negations):
                 continue
-            if self.outcomes:
-                following = normalised_text[match.end() : match.end() + 30 * OUTCOME_WINDOW_WORDS]
-                after = " ".join(
-                    _same_sentence(following.split()[:OUTCOME_WINDOW_WORDS], after=True)
-                )
-                if any(outcome.search(after) for outcome in self.outcomes):
-                    continue
+            if self.outcomes and self._outcome_near(normalised_text, match.start(), match.end()):
+                continue
             return True
         return False
+
+    def _outcome_near(self, normalised_text: str, start: int, end: int) -> bool:
+        """Whether an outcome stands in the match's sentence within a few words after it or
+        before it ("... got an agent within a minute after typing agent")."""
+        reach = 30 * OUTCOME_WINDOW_WORDS
+        following = normalised_text[end : end + reach].split()[:OUTCOME_WINDOW_WORDS]
+        preceding = normalised_text[max(0, start - reach) : start].split()[-OUTCOME_WINDOW_WORDS:]
+        windows = (
+            " ".join(_same_sentence(following, after=True)),
+            " ".join(_same_sentence(preceding, after=False)),
+        )
+        return any(outcome.search(window) for outcome in self.outcomes for window in windows)
 
 
 @cache

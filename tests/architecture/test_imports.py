@@ -54,6 +54,7 @@ LAYERS = [
     # A data migration that judges the stored survey comments again with the ingest's own
     # judgement (metrics.ingest.complaints) belongs to the ingest; nothing imports it.
     ("metrics.migrations.0012_reflag_survey_complaints", 4),
+    ("metrics.migrations.0013_reflag_survey_complaints_round_8", 4),
     ("metrics.detection", 5),
     ("metrics.alerts", 6),
     ("metrics.reporting", 7),

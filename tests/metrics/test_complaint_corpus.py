@@ -1,14 +1,19 @@
 """Survey-complaint detection measured on corpora of survey comments, and the phrase engine's
 gaps, open word endings and named terms.
 
-The three corpora (tests/metrics/data/complaint_corpus_*.json) were written for the purpose,
-each by its own writer who had not seen the phrase lists: 25 - 30 complaints ("could not reach
+The four corpora (tests/metrics/data/complaint_corpus_*.json) were written for the purpose,
+each by its own writer who had not seen the phrase lists: 25 - 35 complaints ("could not reach
 a person", "the bot did not understand me") and as many other comments per language (en, sv,
 de, fr, es, nl, pt), many of the others near misses ("reaching a person was easy", "I don't
 understand the fee"). The phrases of round 7 were written on a; b and then c were measured
 before any phrase was written for them (recall 0.69 and 0.71, precision 0.92 and 0.97; the
 phrases before round 7 read 0.21 and 0.19), and the phrases were then widened on their misses
-(and outcomes added: "... and was connected within a minute" is no complaint).
+(and outcomes added: "... and was connected within a minute" is no complaint). d (round 8) is
+written the way customers type: no apostrophes or accents, typos, SMS shortcuts, dialect,
+sarcasm, the complaint in a later sentence than something kind. Measured before any phrase was
+written for it: recall 0.78 with round 7's engine and lists (precision 0.96); the lists were
+then widened on its misses (irrelevant answers, refusing to pass the customer on, "where is
+the phone number", having to repeat oneself).
 """
 
 import time
@@ -24,8 +29,8 @@ DATA = Path(__file__).parent / "data"
 CORPORA = sorted(DATA.glob("complaint_corpus_*.json"))
 
 
-def test_there_are_three_corpora_in_seven_languages():
-    assert len(CORPORA) == 3
+def test_there_are_four_corpora_in_seven_languages():
+    assert len(CORPORA) == 4
     for path in CORPORA:
         assert sorted(load(path)) == LANGUAGES
 
@@ -159,3 +164,22 @@ def test_a_phrase_does_not_match_across_the_end_of_a_sentence():
 def test_sentences_are_kept_apart_by_one_token(text, expected):
     assert normalise(text, sentences=True) == expected
     assert normalise(text) == expected.replace(" . ", " ")
+
+
+def test_an_outcome_just_before_the_words_of_a_complaint_cancels_it_too():
+    assert not complaints.is_complaint(
+        "Took ages, but in the end within a minute I had the agent I wanted to talk to"
+    )
+    assert not complaints.is_complaint(
+        "Till slut fick jag en handläggare inom en minut efter att jag skrev agent"
+    )
+    # Not from another sentence.
+    assert complaints.is_complaint(
+        "Delivered within a minute of the estimate. Couldn't reach anyone"
+    )
+
+
+def test_stretched_letters_count_once():
+    assert normalise("HUMAAAN pleeease!!!") == "human please"
+    assert normalise("Baaad bot, nooo human") == "bad bot no human"
+    assert normalise("10000 and www") == "10000 and w"  # digits keep their runs

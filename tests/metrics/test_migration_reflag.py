@@ -54,3 +54,28 @@ def test_stale_verdicts_and_their_days_counts_are_mended(personas):
 def test_a_database_without_operations_migrates_without_work(db):
     reflag(apps, None)  # nothing to judge, nothing raised
     assert not Conversation.objects.exists()
+
+
+@pytest.mark.usefixtures("media_root")
+def test_round_8_judges_the_stored_comments_again(personas):
+    # 0013 does 0012's work with round 8's matching: a kind word in the sentence before no
+    # longer cancels the complaint, and "answers had nothing to do with my question" is one.
+    op = personas.operation
+    lines = ["conversation_id,started_at,complexity,escalated,survey_comment"]
+    lines.append('d0,2026-03-02T10:00:00+01:00,simple,false,"Easy order. Couldn\'t reach anyone."')
+    lines.append(
+        'd1,2026-03-02T11:00:00+01:00,simple,false,"answers had nothing to do with my question"'
+    )
+    lines.append('d2,2026-03-02T12:00:00+01:00,simple,false,"Easy order, thanks"')
+    ingest(op, "\n".join(lines) + "\n")
+    Conversation.objects.filter(operation=op).update(survey_complaint=False)  # as round 7 judged
+    DailyAggregate.objects.filter(operation=op).update(survey_complaints=0)
+
+    importlib.import_module("metrics.migrations.0013_reflag_survey_complaints_round_8").reflag(
+        apps, None
+    )
+
+    flags = dict(Conversation.objects.values_list("conversation_id", "survey_complaint"))
+    assert flags == {"d0": True, "d1": True, "d2": False}
+    day = DailyAggregate.objects.get(operation=op, date=date(2026, 3, 2))
+    assert (day.survey_comments, day.survey_complaints) == (3, 2)

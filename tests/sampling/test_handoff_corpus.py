@@ -1,12 +1,16 @@
 """'Asked for a human' measured on corpora of customer messages, and on the STAR dialogues.
 
-The two corpora (tests/sampling/data/handoff_corpus_*.json) were written for the purpose, each
-by its own writer who had not seen the phrase lists: 25 - 30 requests for a person and as many
-other messages per language (en, sv, de, fr, es, nl, pt), many of those near misses ("your
-agent promised me a refund", "I'm a real person lol", "no, I don't need an agent"). The
+The three corpora (tests/sampling/data/handoff_corpus_*.json) were written for the purpose,
+each by its own writer who had not seen the phrase lists: 25 - 35 requests for a person and as
+many other messages per language (en, sv, de, fr, es, nl, pt), many of those near misses
+("your agent promised me a refund", "I'm a real person lol", "no, I don't need an agent"). The
 phrase lists before round 7 found 0.43 and 0.33 of the requests. The new lists were written on
 a; b was measured before any phrase was written for it (recall 0.65, precision 1.00), and
-the lists were then widened on its misses.
+the lists were then widened on its misses. c (round 8) is written the way people type in a
+hurry: no apostrophes or accents, typos, SMS shortcuts, dialect, a request inside a longer
+message ("agent tack, det är bråttom"). Measured before any phrase was written for it: recall
+0.77 with round 7's engine, 0.82 once sentences were kept apart, precision 1.00; the lists
+were then widened on its misses (and stretched letters read once: "humaaan").
 """
 
 import gzip
@@ -24,8 +28,8 @@ CORPORA = sorted(DATA.glob("handoff_corpus_*.json"))
 SHARED_STAR = Path("/work/shared/data/star/star_dialogues_slim.jsonl.gz")
 
 
-def test_there_are_two_corpora_in_seven_languages():
-    assert len(CORPORA) == 2
+def test_there_are_three_corpora_in_seven_languages():
+    assert len(CORPORA) == 3
     for path in CORPORA:
         assert sorted(load(path)) == LANGUAGES
 
@@ -59,7 +63,15 @@ def test_the_anchor_index_never_skips_a_phrase_that_matches():
 
 @pytest.mark.parametrize(
     "text",
-    ["agent", "Human please", "HUMAIN", "un humano x favor", "Hi. Agent please!", "AGENT. AGENT."],
+    [
+        "agent",
+        "Human please",
+        "HUMAIN",
+        "un humano x favor",
+        "Hi. Agent please!",
+        "AGENT. AGENT.",
+        "humaaan",
+    ],
 )
 def test_a_one_word_request_counts(text):
     assert asked_for_human(text)

@@ -36,3 +36,22 @@ def test_stale_flags_are_mended_with_the_organizations_phrases(personas):
         Transcript.objects.values_list("conversation__conversation_id", "asked_for_human_detected")
     )
     assert flags == {"c1": True, "c2": True, "c3": False, "c4": False}
+
+
+def test_round_8_judges_the_stored_turns_again(personas):
+    op = personas.operation
+    said = {1: ("Hi. Agent please!", True), 2: ("humaaan", True), 3: ("Hi. Thanks!", False)}
+    for number, (text, _) in said.items():
+        conversation_make(op, number)
+        Transcript.objects.filter(conversation__conversation_id=f"c{number}").update(
+            messages=[{"role": "customer", "text": text}], asked_for_human_detected=False
+        )
+
+    importlib.import_module("sampling.migrations.0007_redetect_asked_for_human_round_8").redetect(
+        apps, None
+    )
+
+    flags = dict(
+        Transcript.objects.values_list("conversation__conversation_id", "asked_for_human_detected")
+    )
+    assert flags == {"c1": True, "c2": True, "c3": False}
