@@ -446,7 +446,7 @@ class FittedBaseline:
     end: date
     rate: float  # pooled Σx/Σn over the baseline days
     key: stats.WarningKey
-    # The key of the table's low side (stats.WarningKey.for_baseline: rounded the other way).
+    # The key of the table's low side (stats.WarningKey.for_side: rounded the other way).
     low_key: stats.WarningKey
     # The collapse CUSUM's key (stats.collapse_count_factor).
     collapse_key: stats.WarningKey

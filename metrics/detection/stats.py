@@ -602,18 +602,11 @@ class WarningKey:
     rho: float
 
     @classmethod
-    def for_baseline(cls, baseline: Baseline, side: str = "both") -> WarningKey:
+    def for_baseline(cls, baseline: Baseline) -> WarningKey:
         """Round a fitted baseline onto the grid the conservative way: days and count down,
         ρ up from an upper confidence bound of τ² (a short baseline that happened to look
-        calm must not choose the table of a calm operation).
-
-        The canonical operation's rarer outcome is rare (p ≪ ½, Poisson-like); a binomial
-        rate nearer ½ is less skewed than the rarer count n·min(p, 1 − p) says. That count is
-        conservative for ``both`` and ``high`` (a lower count, a longer upper tail, a higher
-        limit) but not for ``low``, whose limit rises with the count. For ``low`` the count is
-        the Poisson count of the same skewness, n·p(1 − p)/(1 − 2p)² (≥ the rarer count),
-        rounded up. ``side`` COLLAPSE gives the collapse CUSUM's key instead: the count of the
-        same fall in standard deviations (collapse_count_factor), rounded down."""
+        calm must not choose the table of a calm operation). This is the key of the table's
+        ``both`` and ``high`` sides; ``for_side`` gives the others."""
         mean_n, p = _volume_and_rate(baseline)
         binomial = p * (1 - p) / mean_n
         if baseline.terms and baseline.dof > 0 and binomial > 0:
@@ -631,14 +624,22 @@ class WarningKey:
             rho = grid_ceiling(rho, RHO_GRID)
         return cls(
             baseline_days=int(grid_floor(baseline.days, BASELINE_DAY_GRID)),
-            count=_side_count(mean_n, p, side),
+            count=_side_count(mean_n, p, "both"),
             rho=rho,
         )
 
     def for_side(self, baseline: Baseline, side: str) -> WarningKey:
-        """This key of ``baseline`` for another side of the table (for_baseline): only the
-        count differs, so the upper bound of τ² is not computed again (every series of every
-        operation is keyed for three sides at each evaluation)."""
+        """This key of ``baseline`` for another side of the table: only the count differs, so
+        the upper bound of τ² is not computed again (every series of every operation is keyed
+        for three sides at each evaluation).
+
+        The canonical operation's rarer outcome is rare (p ≪ ½, Poisson-like); a binomial
+        rate nearer ½ is less skewed than the rarer count n·min(p, 1 − p) says. That count is
+        conservative for ``both`` and ``high`` (a lower count, a longer upper tail, a higher
+        limit) but not for ``low``, whose limit rises with the count. For ``low`` the count is
+        the Poisson count of the same skewness, n·p(1 − p)/(1 − 2p)² (≥ the rarer count),
+        rounded up. COLLAPSE gives the collapse CUSUM's key: the count of the same fall in
+        standard deviations (collapse_count_factor), rounded down."""
         return replace(self, count=_side_count(*_volume_and_rate(baseline), side))
 
 
@@ -650,7 +651,7 @@ def _volume_and_rate(baseline: Baseline) -> tuple[float, float]:
 
 
 def _side_count(mean_n: float, p: float, side: str) -> float:
-    """The key's count on the grid for ``side`` (WarningKey.for_baseline)."""
+    """The key's count on the grid for ``side`` (WarningKey.for_side)."""
     count = mean_n * min(p, 1 - p)
     if side == COLLAPSE:
         return grid_floor(mean_n * collapse_count_factor(p), COUNT_GRID)

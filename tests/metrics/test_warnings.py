@@ -167,7 +167,7 @@ def test_the_low_side_key_is_the_count_of_the_same_skewness_rounded_up():
     days = [(d % 7, 5 + d % 3, 18) for d in range(28)]  # about 30 % of 18 a day
     fitted = stats.baseline_estimate(days)
     both = stats.WarningKey.for_baseline(fitted)
-    low = stats.WarningKey.for_baseline(fitted, stats.LOW)
+    low = both.for_side(fitted, stats.LOW)
     assert both.count == 5.0  # 18 × 0.33 = 6, rounded down
     assert low.count == 50.0  # 18 × 0.33 × 0.67 / (1 − 2 × 0.33)² ≈ 36, rounded up
     assert (low.baseline_days, low.rho) == (both.baseline_days, both.rho)
