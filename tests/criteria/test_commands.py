@@ -323,11 +323,21 @@ def test_the_formats_md_example_imports_with_its_whole_action(db, tmp_path):
 
 
 def test_seed_demo_is_idempotent_and_tells_the_whole_story(db):
-    from metrics.models import Alert, DailyAggregate
+    from metrics.models import Alert, Conversation, DailyAggregate
 
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "password: stopline-demo" in out.getvalue()
+    # The week of STAR dialogues (the reviewer queue's transcripts) keeps the daily totals:
+    # its ~43 conversations a day do not replace the day's figures on the volume chart.
+    star_days = set(Conversation.objects.values_list("local_date", flat=True))
+    assert len(star_days) >= 5
+    totals = DailyAggregate.objects.filter(operation__slug="eu-retail-chat", date__in=star_days)
+    assert {a.source for a in totals} == {DailyAggregate.Source.DAILY}
+    daily = {}
+    for a in totals:
+        daily[a.date] = daily.get(a.date, 0) + a.conversations
+    assert min(daily.values()) > 300
     counts = (
         Operation.objects.count(),
         CriteriaVersion.objects.count(),

@@ -101,11 +101,14 @@ class Command(BaseCommand):
         if not Operation.objects.filter(slug="eu-retail-chat").exists():
             self._seed_operation(org, users)
         if not options.get("no_metrics"):
-            # Four months of daily figures (a pilot, then live with an escalation collapse),
-            # the drift evaluation they trigger, and transcripts for the reviewer queue.
+            # Transcripts for the reviewer queue (a week of STAR dialogues, stored as that
+            # week's conversations), then four months of daily figures (a pilot, then live with
+            # an escalation collapse) and the drift evaluation they trigger. The daily figures
+            # come last so that they stay the days' totals: ingesting the ~43 dialogues a day
+            # rebuilt that week's aggregates from them, a dip of the volume chart to 43 a day.
+            self._seed_transcripts()
             call_command("seed_demo_metrics", stdout=self.stdout)
             call_command("evaluate", "eu-retail-chat", stdout=StringIO())
-            self._seed_transcripts()
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Log in with any of these (password: {PASSWORD}):")
