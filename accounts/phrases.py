@@ -220,14 +220,7 @@ class PhraseSet:
     def matches(self, normalised_text: str, words: frozenset[str] | set[str] | None = None) -> bool:
         """Whether the text matches a phrase that no negation cancels; ``words``, the set of the
         text's words, when the caller has it already."""
-        if self.whole_matches(normalised_text):
-            return True
-        if words is None:
-            words = set(normalised_text.split())
-        return any(
-            self.phrase_matches(index, normalised_text)
-            for index in self.anchors.candidates(normalised_text, words)
-        )
+        return self.first_match(normalised_text, words) is not None
 
     def whole_matches(self, normalised_text: str) -> bool:
         """Whether a ``whole`` phrase is the whole text or one whole sentence of it ("Hi. Agent
@@ -238,8 +231,27 @@ class PhraseSet:
         pieces.update(normalised_text.split(f" {SENTENCE_END} "))
         return any(pattern.fullmatch(piece) for pattern in self.whole for piece in pieces)
 
+    def first_match(
+        self, normalised_text: str, words: frozenset[str] | set[str] | None = None
+    ) -> str | None:
+        """The words of the first match no negation cancels (the evidence ``matches`` gives
+        as True), or None."""
+        if self.whole_matches(normalised_text):
+            return normalised_text.replace(f" {SENTENCE_END} ", " ")
+        if words is None:
+            words = set(normalised_text.split())
+        for index in self.anchors.candidates(normalised_text, words):
+            found = self.phrase_match(index, normalised_text)
+            if found is not None:
+                return found
+        return None
+
     def phrase_matches(self, index: int, normalised_text: str) -> bool:
         """Whether phrase ``index`` matches the text somewhere no negation cancels."""
+        return self.phrase_match(index, normalised_text) is not None
+
+    def phrase_match(self, index: int, normalised_text: str) -> str | None:
+        """The words where phrase ``index`` matches the text and no negation cancels it."""
         for match in self.phrases[index].finditer(normalised_text):
             # The window includes the match itself, so that a negation overlapping the
             # phrase ("nao preciso" + "preciso falar com um atendente") is seen.
@@ -251,8 +263,8 @@ class PhraseSet:
                 continue
             if self.outcomes and self._outcome_near(normalised_text, match.start(), match.end()):
                 continue
-            return True
-        return False
+            return match.group()
+        return None
 
     def _outcome_near(self, normalised_text: str, start: int, end: int) -> bool:
         """Whether an outcome stands in the match's sentence within a few words after it or

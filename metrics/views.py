@@ -30,6 +30,7 @@ from metrics.access import (
 )
 from metrics.alerts.reviews import alert_act, review_decide
 from metrics.forms import AlertActionForm, IngestUploadForm, ReviewDecideForm
+from metrics.ingest.complaints import complaint_evidence
 from metrics.ingest.review_scores import reviewer_recommendation_latest
 from metrics.ingest.services import (
     UploadTooLarge,
@@ -38,6 +39,7 @@ from metrics.ingest.services import (
     size_limit_message,
 )
 from metrics.ingest.uploads import TOO_LARGE_ATTRIBUTE, SizeLimitUploadHandler
+from metrics.ingest.upserts import complaint_phrases_extra
 from metrics.models import Alert, Review
 from metrics.selectors import (
     alert_events,
@@ -263,7 +265,14 @@ def complaint_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = Paginator(complaints_flagged(operation), ALERTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(request, "metrics/complaint_list.html", {"operation": operation, "page": page})
+    # Beside each comment, the words that made it a complaint: a reviewer sees why at once.
+    extra = complaint_phrases_extra(operation) if page.object_list else None
+    rows = [(c, complaint_evidence(c.survey_comment, extra)) for c in page.object_list]
+    return render(
+        request,
+        "metrics/complaint_list.html",
+        {"operation": operation, "page": page, "rows": rows},
+    )
 
 
 @login_required

@@ -64,21 +64,32 @@ def is_complaint(text: str, extra_phrases: Mapping[str, list[str]] | None = None
     """True if the survey comment ``text`` says the customer could not reach a person or was
     not understood. ``extra_phrases`` maps a language code to the organization's own phrases
     (data-file syntax; they use that language's negations)."""
+    return complaint_evidence(text, extra_phrases) is not None
+
+
+def complaint_evidence(
+    text: str, extra_phrases: Mapping[str, list[str]] | None = None
+) -> str | None:
+    """The words of the comment (normalised: lower case, no accents or punctuation) that make
+    it a complaint, or None when it is not one (what reviewers see beside a flagged
+    comment)."""
     normalised = normalise(text or "", sentences=True)
     if not normalised:
-        return False
+        return None
     words = set(normalised.split())
     anchors, owners = _all_builtin()
     for candidate in anchors.candidates(normalised, words):
         compiled, index = owners[candidate]
-        if compiled.phrase_matches(index, normalised):
-            return True
+        found = compiled.phrase_match(index, normalised)
+        if found is not None:
+            return found
     for code, phrases in (extra_phrases or {}).items():
         if not phrases:
             continue
-        if extra_phrase_set(DATA_FILE, code, phrases).matches(normalised, words):
-            return True
-    return False
+        found = extra_phrase_set(DATA_FILE, code, phrases).first_match(normalised, words)
+        if found is not None:
+            return found
+    return None
 
 
 def complaint_flag(

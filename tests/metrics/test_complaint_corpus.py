@@ -183,3 +183,9 @@ def test_stretched_letters_count_once():
     assert normalise("HUMAAAN pleeease!!!") == "human please"
     assert normalise("Baaad bot, nooo human") == "bad bot no human"
     assert normalise("10000 and www") == "10000 and w"  # digits keep their runs
+
+
+def test_the_evidence_is_the_words_that_made_the_complaint():
+    assert complaints.complaint_evidence("Nice app. The bot had no clue!") == "bot had no clue"
+    assert complaints.complaint_evidence("Nice app, thanks") is None
+    assert complaints.complaint_evidence("") is None

@@ -223,8 +223,28 @@ def test_survey_complaints_are_flagged_counted_and_listed(client, personas):
     login(client, personas.reviewer)
     page = client.get(reverse("metrics:complaint_list", args=[op.slug])).content.decode()
     assert "nicht verstanden" in page and "Quick and friendly" not in page
+    # Beside each comment, the words that made it a complaint (the organization's own too).
+    assert "matched: “wouldn t let me reach someone”" in page
+    assert "matched: “kom aldrig fram till klarna teamet”" in page
     board = client.get(reverse("metrics:dashboard", args=[op.slug])).content.decode()
     assert 'id="panel-survey_complaints"' in board
+
+
+def test_a_comment_flagged_by_older_phrases_says_it_no_longer_matches(client, personas):
+    op = personas.operation
+    Conversation.objects.create(
+        operation=op,
+        conversation_id="old",
+        started_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
+        local_date=date(2026, 3, 2),
+        complexity="simple",
+        escalated=False,
+        survey_comment="Lovely weather",
+        survey_complaint=True,
+    )
+    login(client, personas.viewer)
+    page = client.get(reverse("metrics:complaint_list", args=[op.slug])).content.decode()
+    assert "no longer matches the current phrases" in page
 
 
 @pytest.mark.parametrize("persona", ["facilitator", "viewer", "reviewer", "cx_lead"])
