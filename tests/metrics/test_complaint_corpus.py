@@ -1,19 +1,25 @@
 """Survey-complaint detection measured on corpora of survey comments, and the phrase engine's
-gaps, open word endings and named terms.
+gaps, open word endings, named terms and sentences.
 
-The four corpora (tests/metrics/data/complaint_corpus_*.json) were written for the purpose,
-each by its own writer who had not seen the phrase lists: 25 - 35 complaints ("could not reach
-a person", "the bot did not understand me") and as many other comments per language (en, sv,
-de, fr, es, nl, pt), many of the others near misses ("reaching a person was easy", "I don't
-understand the fee"). The phrases of round 7 were written on a; b and then c were measured
-before any phrase was written for them (recall 0.69 and 0.71, precision 0.92 and 0.97; the
-phrases before round 7 read 0.21 and 0.19), and the phrases were then widened on their misses
-(and outcomes added: "... and was connected within a minute" is no complaint). d (round 8) is
-written the way customers type: no apostrophes or accents, typos, SMS shortcuts, dialect,
-sarcasm, the complaint in a later sentence than something kind. Measured before any phrase was
-written for it: recall 0.78 with round 7's engine and lists (precision 0.96); the lists were
-then widened on its misses (irrelevant answers, refusing to pass the customer on, "where is
-the phone number", having to repeat oneself).
+Each corpus (tests/metrics/data/complaint_corpus_*.json) was written for the purpose by its own
+writer who had not seen the phrase lists: 25 - 35 complaints ("could not reach a person", "the
+bot did not understand me") and as many other comments per language (en, sv, de, fr, es, nl,
+pt), many of the others near misses ("reaching a person was easy", "I don't understand the
+fee"). Recall measured before any phrase was written for a corpus, then after widening on it:
+
+- a: the lists of round 7 were written on it;
+- b, c (round 7): 0.69 and 0.71 first (precision 0.92, 0.97; the lists before round 7: 0.21,
+  0.19), and outcomes added ("... and was connected within a minute" is no complaint);
+- d (round 8), typed in a hurry (no apostrophes or accents, typos, shortcuts, dialect,
+  sarcasm, the complaint in a later sentence): 0.78 first; sentences are now kept apart,
+  and the lists widened (irrelevant answers, refusing to pass on, no phone number);
+- e (round 8), formal and indirect ("At no point was I offered the possibility of speaking to
+  a member of staff"): 0.37 first. Widened in two passes on its halves; after the first, the
+  half not yet used read 0.56.
+
+tests/metrics/data/held_out/complaint_corpus_f.json, a mix of all these registers written
+independently afterwards, was never used to write phrases: it is the honest figure for
+wording not seen (round 7's lists 0.35, round 8's 0.62, precision 0.99), and a floor guards it.
 """
 
 import time
@@ -29,8 +35,8 @@ DATA = Path(__file__).parent / "data"
 CORPORA = sorted(DATA.glob("complaint_corpus_*.json"))
 
 
-def test_there_are_four_corpora_in_seven_languages():
-    assert len(CORPORA) == 4
+def test_there_are_five_corpora_in_seven_languages():
+    assert len(CORPORA) == 5
     for path in CORPORA:
         assert sorted(load(path)) == LANGUAGES
 
@@ -42,6 +48,17 @@ def test_complaints_are_found_and_other_comments_left_alone(path):
     assert result.recall >= 0.9, result
     assert result.precision >= 0.95, result
     assert min(result.recall_by_language.values()) >= 0.8, result
+
+
+HELD_OUT = DATA / "held_out" / "complaint_corpus_f.json"
+
+
+def test_the_held_out_corpus_reads_as_measured_when_it_was_first_used():
+    # Not a target to tune to: phrases are never written on this corpus. The floor keeps a
+    # change of the engine or the lists from losing what held-out wording is found.
+    result = score(HELD_OUT, lambda text, language: complaints.is_complaint(text))
+    assert result.recall >= 0.58, result
+    assert result.precision >= 0.97, result
 
 
 def _brute_force(text: str) -> bool:

@@ -1,16 +1,21 @@
 """'Asked for a human' measured on corpora of customer messages, and on the STAR dialogues.
 
-The three corpora (tests/sampling/data/handoff_corpus_*.json) were written for the purpose,
-each by its own writer who had not seen the phrase lists: 25 - 35 requests for a person and as
-many other messages per language (en, sv, de, fr, es, nl, pt), many of those near misses
-("your agent promised me a refund", "I'm a real person lol", "no, I don't need an agent"). The
-phrase lists before round 7 found 0.43 and 0.33 of the requests. The new lists were written on
-a; b was measured before any phrase was written for it (recall 0.65, precision 1.00), and
-the lists were then widened on its misses. c (round 8) is written the way people type in a
-hurry: no apostrophes or accents, typos, SMS shortcuts, dialect, a request inside a longer
-message ("agent tack, det är bråttom"). Measured before any phrase was written for it: recall
-0.77 with round 7's engine, 0.82 once sentences were kept apart, precision 1.00; the lists
-were then widened on its misses (and stretched letters read once: "humaaan").
+Each corpus (tests/sampling/data/handoff_corpus_*.json) was written for the purpose by its own
+writer who had not seen the phrase lists: 25 - 35 requests for a person and as many other
+messages per language (en, sv, de, fr, es, nl, pt), many of those near misses ("your agent
+promised me a refund", "I'm a real person lol", "no, I don't need an agent"). Recall measured
+before any phrase was written for a corpus (the lists before round 7 found 0.43 and 0.33 of a
+and b):
+
+- a: the lists of round 7 were written on it; b (round 7): 0.65 first, precision 1.00;
+- c (round 8), typed in a hurry ("agent tack, det är bråttom", "humaaan"): 0.77 first, 0.82
+  once sentences were kept apart;
+- d (round 8), polite and indirect ("Could you arrange for someone to call me back?"): 0.37
+  first; widened in two passes on its halves (after the first, the unused half read 0.59).
+
+tests/sampling/data/held_out/handoff_corpus_e.json, a mix of all these registers written
+independently afterwards, was never used to write phrases: round 7's lists read 0.66 on it,
+round 8's 0.87 (precision 1.00), and a floor guards it.
 """
 
 import gzip
@@ -28,8 +33,8 @@ CORPORA = sorted(DATA.glob("handoff_corpus_*.json"))
 SHARED_STAR = Path("/work/shared/data/star/star_dialogues_slim.jsonl.gz")
 
 
-def test_there_are_three_corpora_in_seven_languages():
-    assert len(CORPORA) == 3
+def test_there_are_four_corpora_in_seven_languages():
+    assert len(CORPORA) == 4
     for path in CORPORA:
         assert sorted(load(path)) == LANGUAGES
 
@@ -43,6 +48,16 @@ def test_requests_are_found_and_other_messages_left_alone(path):
     # The conversation's language known: only its own list is tried.
     own_language = score(path, asked_for_human)
     assert own_language.recall >= 0.9, own_language
+
+
+HELD_OUT = DATA / "held_out" / "handoff_corpus_e.json"
+
+
+def test_the_held_out_corpus_reads_as_measured_when_it_was_first_used():
+    # Not a target to tune to: phrases are never written on this corpus (see the docstring).
+    result = score(HELD_OUT, lambda text, language: asked_for_human(text))
+    assert result.recall >= 0.83, result
+    assert result.precision >= 0.98, result
 
 
 def _brute_force(text: str) -> bool:
