@@ -47,7 +47,8 @@ def normalise(text: str, *, sentences: bool = False) -> str:
     if not folded.isascii():  # ASCII has no accents to strip
         folded = unicodedata.normalize("NFKD", folded)
         folded = "".join(c for c in folded if not unicodedata.combining(c))
-    folded = _STRETCHED.sub(r"\1", folded)  # "humaaan", "pleeease"
+    if _STRETCHED.search(folded):  # rare: looking is cheaper than rewriting every text
+        folded = _STRETCHED.sub(r"\1", folded)  # "humaaan", "pleeease"
     if not sentences:
         return " ".join(_NOT_WORD.sub(" ", folded).split())
     parts = (" ".join(_NOT_WORD.sub(" ", part).split()) for part in _SENTENCE_BREAK.split(folded))
@@ -107,7 +108,7 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
             alternatives = [token]
         if not alternatives or not all(_word_pattern(a) for a in alternatives):
             raise ValueError(f"phrase {phrase!r}: word {position + 1} is empty after normalising")
-        group = "(?:" + "|".join(_word_pattern(a) for a in alternatives) + ")"
+        group = "(?:" + _prefix_tree(_open_word(a) for a in alternatives) + ")"
         last = position == len(tokens) - 1
         if optional and last:
             raise ValueError(f"phrase {phrase!r}: the last word cannot be optional")
@@ -165,6 +166,42 @@ def anchor_words(phrase: str) -> set[str]:
     return best[1] if best else set()
 
 
+def _open_word(alternative: str) -> str:
+    """One alternative of the data-file syntax, normalised; a trailing ``*`` kept (open end)."""
+    text = normalise(alternative.removesuffix("*").replace("_", " "))
+    return text + "*" if alternative.endswith("*") and text else text
+
+
+def _prefix_tree(words: Iterable[str]) -> str:
+    """A regex matching any of ``words`` (normalised; a trailing ``*``: any word that begins
+    so), its alternatives nested by shared beginnings. Python's regex engine tries a flat
+    alternation's branches one by one: for the few hundred stems of the anchor index the tree
+    is about five times faster, and phrases' long lists of alternatives gain too."""
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for char in word.removesuffix("*"):
+            node = node.setdefault(char, {})
+        node["*" if word.endswith("*") else ""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [
+            re.escape(char) + pattern(child)
+            for char, child in sorted(node.items())
+            if char not in ("", "*")
+        ]
+        if "*" in node:
+            branches.append(r"\S*")
+        optional = "" in node and "*" not in node
+        if not branches:
+            return ""
+        if len(branches) == 1 and not optional:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if optional else "")
+
+    return pattern(tree)
+
+
 class Anchors:
     """Which phrases a text may match, from the anchor words it holds: most texts hold none,
     and a set lookup per word (plus one search for the ``word*`` beginnings) rules phrases out
@@ -182,9 +219,7 @@ class Anchors:
         # "kontakt" and "kontaktier").
         self.stem_lengths = sorted({len(stem) for stem in self.stems})
         self.stem_pattern = (
-            re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, self.stems)) + r")\S*")
-            if self.stems
-            else None
+            re.compile(r"(?<!\S)" + _prefix_tree(self.stems) + r"\S*") if self.stems else None
         )
 
     def candidates(self, normalised_text: str, words: frozenset[str] | set[str]) -> list[int]:

@@ -22,6 +22,7 @@ independently afterwards, was never used to write phrases: it is the honest figu
 wording not seen (round 7's lists 0.35, round 8's 0.62, precision 0.99), and a floor guards it.
 """
 
+import re
 import time
 from pathlib import Path
 
@@ -206,3 +207,14 @@ def test_the_evidence_is_the_words_that_made_the_complaint():
     assert complaints.complaint_evidence("Nice app. The bot had no clue!") == "bot had no clue"
     assert complaints.complaint_evidence("Nice app, thanks") is None
     assert complaints.complaint_evidence("") is None
+
+
+def test_the_stem_search_finds_every_word_that_begins_with_a_stem():
+    from accounts.phrases import _prefix_tree
+
+    stems = ["kontakt", "kontaktier", "miss", "missverst", "a.b"]
+    pattern = re.compile(r"(?<!\S)" + _prefix_tree(stems) + r"\S*")
+    text = "kontaktieren kontakt kontra missing missverstanden mis a.bc ab"
+    flat = re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, stems)) + r")\S*")
+    assert pattern.findall(text) == flat.findall(text)
+    assert pattern.findall(text) == ["kontaktieren", "kontakt", "missing", "missverstanden", "a.bc"]
