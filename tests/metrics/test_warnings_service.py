@@ -230,18 +230,23 @@ def test_survey_complaints_are_flagged_counted_and_listed(client, personas):
     assert 'id="panel-survey_complaints"' in board
 
 
-def test_a_comment_flagged_by_older_phrases_says_it_no_longer_matches(client, personas):
-    op = personas.operation
-    Conversation.objects.create(
+def flagged_comment(op, conversation_id: str, comment: str) -> Conversation:
+    """A conversation of 2 March 2026 whose survey comment is stored as flagged."""
+    return Conversation(
         operation=op,
-        conversation_id="old",
+        conversation_id=conversation_id,
         started_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
         local_date=date(2026, 3, 2),
         complexity="simple",
         escalated=False,
-        survey_comment="Lovely weather",
+        survey_comment=comment,
         survey_complaint=True,
     )
+
+
+def test_a_comment_flagged_by_older_phrases_says_it_no_longer_matches(client, personas):
+    op = personas.operation
+    flagged_comment(op, "old", "Lovely weather").save()
     login(client, personas.viewer)
     page = client.get(reverse("metrics:complaint_list", args=[op.slug])).content.decode()
     assert "no longer matches the current phrases" in page
@@ -305,17 +310,7 @@ def test_the_flagged_comments_page_queries_do_not_grow(
 
     def add(count: int, offset: int) -> None:
         Conversation.objects.bulk_create(
-            Conversation(
-                operation=op,
-                conversation_id=f"k{offset + i}",
-                started_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
-                local_date=date(2026, 3, 2),
-                complexity="simple",
-                escalated=False,
-                survey_comment="I could not reach a human",
-                survey_complaint=True,
-            )
-            for i in range(count)
+            flagged_comment(op, f"k{offset + i}", "I could not reach a human") for i in range(count)
         )
 
     add(2, 0)
