@@ -72,13 +72,6 @@ MAX_GAPS = 3
 _GAP = re.compile(r"~([1-9])")
 
 
-def _word_pattern(word: str) -> str:
-    """One alternative: its normalised words; a trailing ``*`` leaves the last one open."""
-    prefix = word.endswith("*")
-    pattern = re.escape(normalise(word.removesuffix("*").replace("_", " ")))
-    return pattern + r"\S*" if prefix and pattern else pattern
-
-
 def compile_phrase(phrase: str) -> re.Pattern[str]:
     """Compile one phrase of the data-file syntax to a regex over normalised text.
 
@@ -103,10 +96,10 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
         optional = token.endswith("?")
         token = token.removesuffix("?")
         if token.startswith("(") and token.endswith(")"):
-            alternatives = [a for a in token[1:-1].split("|") if normalise(a.replace("_", " "))]
+            alternatives = [a for a in token[1:-1].split("|") if _open_word(a)]
         else:
             alternatives = [token]
-        if not alternatives or not all(_word_pattern(a) for a in alternatives):
+        if not alternatives or not all(_open_word(a) for a in alternatives):
             raise ValueError(f"phrase {phrase!r}: word {position + 1} is empty after normalising")
         group = "(?:" + _prefix_tree(_open_word(a) for a in alternatives) + ")"
         last = position == len(tokens) - 1
@@ -136,11 +129,8 @@ _COMMON_WORDS = frozenset(
 def _anchor(alternative: str) -> str:
     """The word of one alternative that any text it matches holds: its longest; a trailing
     ``*`` makes its last word a beginning (``word*``)."""
-    open_ended = alternative.endswith("*")
-    words = normalise(alternative.removesuffix("*").replace("_", " ")).split()
-    longest = max(range(len(words)), key=lambda i: len(words[i]))
-    last = longest == len(words) - 1
-    return words[longest] + "*" if open_ended and last else words[longest]
+    words = _open_word(alternative).split()
+    return max(words, key=lambda word: len(word.removesuffix("*")))
 
 
 def anchor_words(phrase: str) -> set[str]:
@@ -151,9 +141,7 @@ def anchor_words(phrase: str) -> set[str]:
         if token.endswith("?") or _GAP.fullmatch(token):
             continue
         alternatives = token[1:-1].split("|") if token.startswith("(") else [token]
-        anchors = {
-            _anchor(a) for a in alternatives if normalise(a.removesuffix("*").replace("_", " "))
-        }
+        anchors = {_anchor(a) for a in alternatives if _open_word(a)}
         if not anchors:
             continue
         score = (

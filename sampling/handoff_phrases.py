@@ -84,10 +84,13 @@ def asked_for_human(
     known = languages()
     extra = dict(extra_phrases or {})
     candidates = [base] if base is not None else sorted(set(known) | set(extra))
+    words = set(normalised.split())  # once, not once per language tried
     for code in candidates:
-        if code in known and _builtin(code).matches(normalised):
+        if code in known and _builtin(code).matches(normalised, words):
             return True
-        if extra.get(code) and extra_phrase_set(DATA_FILE, code, extra[code]).matches(normalised):
+        if extra.get(code) and extra_phrase_set(DATA_FILE, code, extra[code]).matches(
+            normalised, words
+        ):
             return True
     return False
 
