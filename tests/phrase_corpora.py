@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from accounts.phrases import normalise
+
 LANGUAGES = ["de", "en", "es", "fr", "nl", "pt", "sv"]
 
 
@@ -40,3 +42,14 @@ def score(path: Path, detect: Callable[[str, str], bool]) -> Score:
         found, missed = found + hits, missed + len(labelled["true"]) - hits
         wrong += sum(detect(text, language) for text in labelled["false"])
     return Score(found / (found + missed), found / max(1, found + wrong), by_language)
+
+
+def every_phrase_matches(phrase_sets: Iterable, text: str) -> bool:
+    """Whether ``text`` matches some phrase (or ``whole`` phrase) of ``phrase_sets`` when every
+    phrase is tried, no anchor index: what the index must never change."""
+    normalised = normalise(text, sentences=True)
+    return any(
+        compiled.whole_matches(normalised)
+        or any(compiled.phrase_matches(i, normalised) for i in range(len(compiled.phrases)))
+        for compiled in phrase_sets
+    )
