@@ -18,7 +18,7 @@ own sentence ("No problem with the order. I couldn't reach anyone" is a complain
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -154,6 +154,7 @@ def anchor_words(phrase: str) -> set[str]:
     return best[1] if best else set()
 
 
+@cache  # the lists of a term recur in many phrases: each is normalised once
 def _open_word(alternative: str) -> str:
     """One alternative of the data-file syntax, normalised; a trailing ``*`` kept (open end)."""
     text = normalise(alternative.removesuffix("*").replace("_", " "))
@@ -222,6 +223,25 @@ class Anchors:
         return sorted(found)
 
 
+class _Compiled:
+    """A list of phrases compiled on first use: a comment seldom holds the anchor words of more
+    than a few, and compiling the thousand built-in ones up front took about 0.7 s of a
+    process's first ingest (a file of a hundred rows waited for all of them)."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.sources = phrases
+        self.patterns: list[re.Pattern[str] | None] = [None] * len(phrases)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getitem__(self, index: int) -> re.Pattern[str]:
+        pattern = self.patterns[index]
+        if pattern is None:
+            pattern = self.patterns[index] = compile_phrase(self.sources[index])
+        return pattern
+
+
 class PhraseSet:
     """Compiled phrases of one language with its negations (looked for before a match) and
     outcomes (looked for after one)."""
@@ -233,12 +253,15 @@ class PhraseSet:
         outcomes: Iterable[str] = (),
         whole: Iterable[str] = (),
     ) -> None:
-        phrases = list(phrases)
+        self.sources = list(phrases)
         self.whole = [compile_phrase(w) for w in whole]
-        self.phrases = [compile_phrase(p) for p in phrases]
+        self.phrases = _Compiled(self.sources)
         self.negations = [compile_phrase(n) for n in negations]
         self.outcomes = [compile_phrase(o) for o in outcomes]
-        self.anchors = Anchors(phrases)
+
+    @cached_property
+    def anchors(self) -> Anchors:
+        return Anchors(self.sources)
 
     def matches(self, normalised_text: str, words: frozenset[str] | set[str] | None = None) -> bool:
         """Whether the text matches a phrase that no negation cancels; ``words``, the set of the
@@ -306,7 +329,8 @@ class PhraseSet:
 def phrase_file(path: Path) -> dict[str, dict[str, list[str]]]:
     """A phrase data file (language -> phrases and negations), read once per process."""
     with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+        # libyaml's parser when PyYAML has it: the pure-Python one took ~0.15 s per file.
+        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     return {
         language: {
             key: [expand_terms(p, entry.get("terms") or {}) for p in entry.get(key) or []]

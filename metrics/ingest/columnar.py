@@ -13,9 +13,10 @@ The fast path (PostgreSQL) never looks at a row in Python when the row is plain:
 The vectorized checks are strict on purpose: they accept only what `conversation_clean`
 accepts *and* stores the same way (for example `2025-03-04T09:15:00+01:00` but not
 `2025-03-04 09:15:00.5+01:00`, which goes to Python). Free text (survey comments, unknown
-columns kept as metadata) passes here only when it holds no digit and no `@`: the redactor
-(accounts.redaction) only ever replaces text containing one of them, so such text is stored as
-it is, and everything else goes through `redact`.
+columns kept as metadata) that holds no digit and no `@` is stored as it is: the redactor
+(accounts.redaction) only ever replaces text containing one of them. A survey comment that
+holds one is redacted here with `redact` (its row stays on the vectorized path); a metadata
+value that holds one sends its row to Python.
 """
 
 import io
@@ -30,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 from xxhash import xxh3_64_intdigest
 
+from accounts.redaction import redact
 from metrics.ingest.formats import (
     CONVERSATION_OPTIONAL,
     CONVERSATION_REQUIRED,
@@ -242,6 +244,68 @@ class CheckedBlock:
     python_rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     ids: pa.ChunkedArray | None = None  # the passed rows' conversation_id
     dates: set = field(default_factory=set)  # the passed rows' local dates
+    # direct loads: the passed rows' daily counts per (local date, complexity), DayCounts order
+    days: dict = field(default_factory=dict)
+
+
+# What a day's counts are summed from, per (local date, complexity): conversations, escalated,
+# resolved at first contact (true; known), asked for a human (true; known), csat (sum; count),
+# survey comments, survey complaints. `pg_csv.day_rows` turns them into DailyAggregate's fields.
+DAY_COUNTS = 10
+
+
+def day_counts(good: pa.Table) -> dict[tuple, list[int]]:
+    """The daily counts of checked rows (the typed table `_check` writes to COPY), summed per
+    (local date, complexity): a fresh load's aggregates, counted while its blocks are checked
+    instead of by scanning the loaded rows again."""
+
+    def ones(values) -> pa.Array:
+        return pc.cast(pc.fill_null(values, False), pa.int64())
+
+    def word(name: str, truth: str = "t") -> pa.Array:
+        return pc.equal(good.column(name), truth)
+
+    csat = pc.cast(good.column("csat"), pa.int64())
+    complaint = good.column("survey_complaint")
+    counted = pa.table(
+        {
+            "day": good.column("local_date"),
+            "segment": good.column("complexity"),
+            "escalated": ones(word("escalated")),
+            "resolved": ones(word("resolved_first_contact")),
+            "resolved_known": ones(pc.is_valid(good.column("resolved_first_contact"))),
+            "human": ones(word("human_requested")),
+            "human_known": ones(pc.is_valid(good.column("human_requested"))),
+            "csat_sum": pc.fill_null(csat, 0),
+            "csat_count": ones(pc.is_valid(csat)),
+            "comments": ones(pc.is_valid(complaint)),
+            "complaints": ones(complaint),
+        }
+    )
+    sums = [c for c in counted.column_names if c not in ("day", "segment")]
+    grouped = counted.group_by(["day", "segment"]).aggregate(
+        [("day", "count"), *((c, "sum") for c in sums)]
+    )
+    names = ["day_count", *(f"{c}_sum" for c in sums)]
+    return {
+        (day, segment): list(values)
+        for day, segment, *values in zip(
+            grouped.column("day").to_pylist(),
+            grouped.column("segment").to_pylist(),
+            *(grouped.column(n).to_pylist() for n in names),
+            strict=True,
+        )
+    }
+
+
+def day_counts_add(days: dict[tuple, list[int]], more: dict[tuple, list[int]]) -> None:
+    for key, values in more.items():
+        known = days.get(key)
+        if known is None:
+            days[key] = list(values)
+        else:
+            for i, value in enumerate(values):
+                known[i] += value
 
 
 class BlockChecker:
@@ -357,11 +421,10 @@ class BlockChecker:
         csat = col("csat")
         checks.append(pc.or_(blank(csat), pc.is_in(csat, pa.array(["1", "2", "3", "4", "5"]))))
         comment = col("survey_comment")
-        plain = pc.and_(
-            pc.less_equal(length(comment), SURVEY_COMMENT_CHARS),
-            pc.invert(pc.or_(edge_ws(comment), self._maybe_personal(comment))),
+        fits = pc.and_(
+            pc.less_equal(length(comment), SURVEY_COMMENT_CHARS), pc.invert(edge_ws(comment))
         )
-        checks.append(pc.or_(blank(comment), plain))
+        checks.append(pc.or_(blank(comment), fits))
 
         metadata, metadata_checks = self._metadata(table, n)
         checks += metadata_checks
@@ -370,6 +433,7 @@ class BlockChecker:
         for check in checks[1:]:
             passed = pc.and_(passed, check)
         passed = pc.fill_null(passed, False)
+        comment = self._comments_redact(comment, passed)
 
         numbers = block.numbers if block.numbers is not None else range(first_line, first_line + n)
         lines = pa.array(numbers, pa.int64())
@@ -410,6 +474,7 @@ class BlockChecker:
         if good.num_rows:
             pv.write_csv(good, copy, write_options=pv.WriteOptions(include_header=False))
         dates = set(pc.unique(good.column("local_date")).to_pylist()) if good.num_rows else set()
+        days = day_counts(good) if self.direct is not None and good.num_rows else {}
         python_rows = []
         failed = pc.indices_nonzero(pc.invert(passed))
         if len(failed):
@@ -418,8 +483,27 @@ class BlockChecker:
                 data = {self.columns[i]: row[name] for i, name in enumerate(self.names)}
                 python_rows.append((block.line_number(index), data))
         return CheckedBlock(
-            copy.getvalue(), good.num_rows, python_rows, good.column("conversation_id"), dates
+            copy.getvalue(),
+            good.num_rows,
+            python_rows,
+            good.column("conversation_id"),
+            dates,
+            days,
         )
+
+    def _comments_redact(self, comments: pa.ChunkedArray, passed: pa.Array) -> pa.Array:
+        """The survey comments with those that may hold personal data (a digit or an '@', on
+        the rows that pass) redacted, as `conversation_clean` does (what `redact` would leave
+        alone is all other text). Only these comments go through Python, not their rows."""
+        comments = comments.combine_chunks()
+        personal = pc.fill_null(pc.and_(passed, self._maybe_personal(comments)), False)
+        if isinstance(personal, pa.ChunkedArray):
+            personal = personal.combine_chunks()
+        found = pc.indices_nonzero(personal)
+        if not len(found):
+            return comments
+        redacted = [redact(text)[0] for text in comments.take(found).to_pylist()]
+        return pc.replace_with_mask(comments, personal, pa.array(redacted, pa.string()))
 
     def _complaints(self, comments: pa.ChunkedArray) -> pa.Array:
         """The verdict of every non-blank survey comment (None where there is none)."""

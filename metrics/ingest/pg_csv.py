@@ -50,6 +50,7 @@ from metrics.ingest.columnar import (
     BlockChecker,
     LongLineAt,
     blocks,
+    day_counts_add,
     int64_array,
     line_hashes,
 )
@@ -157,6 +158,7 @@ class Prepared:
     rows: list[list] = field(default_factory=list)  # the other rows' values, to COPY
     rejects: list[RejectedRow] = field(default_factory=list)
     dates: set[date] = field(default_factory=set)
+    days: dict = field(default_factory=dict)  # direct loads: columnar.day_counts
     ids: array = field(default_factory=lambda: array("q"))  # hashes of the staged ids
     skipped: list[int] = field(default_factory=list)  # hashes of the lines left out
 
@@ -193,6 +195,8 @@ class FastConversations:
         self.rejected = 0
         self.passed = 0
         self.dates: set[date] = set()
+        # A direct load's daily counts, summed while its blocks are checked (columnar.day_counts)
+        self.days: dict[tuple, list[int]] = {}
         # The staged conversation_ids' hashes (this process's str hash), to see cheaply whether
         # any id repeats: 8 bytes a row. Two ids with one hash only cost the exact SQL check.
         self.ids = array("q")
@@ -328,6 +332,7 @@ class FastConversations:
             with transaction.atomic(), connection.cursor() as cursor:
                 _claim_check(self.run, attempt)
                 self._operation_lock(cursor)
+                fresh = not Conversation.objects.filter(operation=self.operation).exists()
                 for item, check in self._blocks(stream):
                     if isinstance(item, LongLineAt):
                         self._long_line_reject(item)
@@ -335,7 +340,9 @@ class FastConversations:
                     _block_copy(cursor, table, DIRECT_COLUMNS, *self._absorb(check.result()))
                     pa.default_memory_pool().release_unused()
                     progress(self.total, self.rejected)
-                self._aggregates(cursor, self.dates)
+                # The operation had no conversations: the file's rows are all its rows, and
+                # their counts are those of the blocks (otherwise the days are counted again).
+                self._aggregates(cursor, self.dates, counted=self.days if fresh else None)
                 return self._finish(attempt, ingested=self.total - self.rejected, updated=0)
         except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation) as exc:
             raise DirectFailed from exc
@@ -426,6 +433,7 @@ class FastConversations:
             prepared.copy_text = checked.copy_text
             prepared.passed = checked.passed
             prepared.dates = checked.dates
+            prepared.days = checked.days
             if checked.ids is not None and self.checker.direct is None:
                 prepared.ids.extend(map(hash, checked.ids.to_pylist()))
         python_ids = []
@@ -449,6 +457,10 @@ class FastConversations:
                 values.append(line)
             prepared.rows.append(values)
             python_ids.append(row["conversation_id"])
+            if self.checker.direct is not None:
+                day_counts_add(
+                    prepared.days, {(row["local_date"], row["complexity"]): _counts(row)}
+                )
             prepared.dates.add(_as_date(row["local_date"]))
         if self.checker.direct is None:
             prepared.ids.extend(map(hash, python_ids))
@@ -477,6 +489,7 @@ class FastConversations:
         self.total += prepared.lines
         self.passed += prepared.passed
         self.dates |= prepared.dates
+        day_counts_add(self.days, prepared.days)
         self.ids.extend(prepared.ids)
         self.skipped.extend(prepared.skipped)
         self._rejects_save(prepared.rejects)
@@ -647,10 +660,14 @@ class FastConversations:
             dates.update(_as_date(day) for (day,) in cursor.fetchall())
         return count
 
-    def _aggregates(self, cursor, dates: set[date]) -> None:
+    def _aggregates(
+        self, cursor, dates: set[date], *, counted: dict[tuple, list[int]] | None = None
+    ) -> None:
         """Rebuild the conversation-based daily aggregates of these dates in two statements
         (what upserts._aggregates_recompute does row by row on SQLite): rows sent as daily
-        aggregates are replaced where conversations exist for the date and segment."""
+        aggregates are replaced where conversations exist for the date and segment. With
+        `counted` (every conversation of these dates, counted per date and complexity while
+        checking: a first load), the days are not counted again from the table."""
         if not dates:
             return
         table = DailyAggregate._meta.db_table
@@ -661,26 +678,11 @@ class FastConversations:
         current = ", ".join(f"d.{f}" for f in fields)
         new = ", ".join(f"excluded.{f}" for f in fields)
         source = DailyAggregate.Source.CONVERSATIONS
-        # Counted into a temporary table first: PostgreSQL scans in parallel for CREATE TABLE
-        # AS (about half the time on two cores), never for INSERT ... SELECT.
         cursor.execute(f"DROP TABLE IF EXISTS {DAYS}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {DAYS} AS "  # noqa: S608
-            "SELECT local_date, complexity, count(*) AS conversations, "
-            "count(*) FILTER (WHERE escalated) AS escalated, "
-            "CASE WHEN count(resolved_first_contact) = 0 THEN NULL "
-            "ELSE count(*) FILTER (WHERE resolved_first_contact) END AS resolved_first_contact, "
-            "count(resolved_first_contact) AS resolved_known, "
-            "CASE WHEN count(human_requested) = 0 THEN NULL "
-            "ELSE count(*) FILTER (WHERE human_requested) END AS human_requested, "
-            "count(human_requested) AS human_requested_known, "
-            "coalesce(sum(csat), 0) AS csat_sum, count(csat) AS csat_count, "
-            "count(survey_complaint) AS survey_comments, "
-            "count(*) FILTER (WHERE survey_complaint) AS survey_complaints "
-            f"FROM {conversations} WHERE operation_id = %s AND local_date = ANY(%s) "
-            "GROUP BY local_date, complexity",
-            [self.operation.pk, days],
-        )
+        if counted is not None:
+            _days_write(cursor, counted)
+        else:
+            _days_count(cursor, self.operation.pk, days)
         cursor.execute(
             f"INSERT INTO {table} AS d (operation_id, date, segment, {', '.join(fields)}, "  # noqa: S608
             "created_by_run_id, changed_by_run_id) "
@@ -735,6 +737,74 @@ def _block_copy(cursor, table: str, columns: list[str], copy_text: bytes, rows: 
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for values in rows:
                 copy.write_row(values)
+
+
+def _counts(row: dict) -> list[int]:
+    """One cleaned row's share of its day's counts (columnar.day_counts' order)."""
+    resolved, human, csat = row["resolved_first_contact"], row["human_requested"], row["csat"]
+    complaint = row["survey_complaint"]
+    return [
+        1,
+        int(bool(row["escalated"])),
+        int(resolved is True),
+        int(resolved is not None),
+        int(human is True),
+        int(human is not None),
+        csat or 0,
+        int(csat is not None),
+        int(complaint is not None),
+        int(complaint is True),
+    ]
+
+
+def _days_count(cursor, operation_id: int, days: list[date]) -> None:
+    """The temporary table of day counts, counted from the operation's conversations."""
+    conversations = Conversation._meta.db_table
+    # Counted into a temporary table first: PostgreSQL scans in parallel for CREATE TABLE
+    # AS (about half the time on two cores), never for INSERT ... SELECT.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {DAYS} AS "  # noqa: S608
+        "SELECT local_date, complexity, count(*) AS conversations, "
+        "count(*) FILTER (WHERE escalated) AS escalated, "
+        "CASE WHEN count(resolved_first_contact) = 0 THEN NULL "
+        "ELSE count(*) FILTER (WHERE resolved_first_contact) END AS resolved_first_contact, "
+        "count(resolved_first_contact) AS resolved_known, "
+        "CASE WHEN count(human_requested) = 0 THEN NULL "
+        "ELSE count(*) FILTER (WHERE human_requested) END AS human_requested, "
+        "count(human_requested) AS human_requested_known, "
+        "coalesce(sum(csat), 0) AS csat_sum, count(csat) AS csat_count, "
+        "count(survey_complaint) AS survey_comments, "
+        "count(*) FILTER (WHERE survey_complaint) AS survey_complaints "
+        f"FROM {conversations} WHERE operation_id = %s AND local_date = ANY(%s) "
+        "GROUP BY local_date, complexity",
+        [operation_id, days],
+    )
+
+
+def _days_write(cursor, counted: dict[tuple, list[int]]) -> None:
+    """The temporary table of day counts that `_aggregates` otherwise counts from the
+    conversations, from counts summed while checking (NULL where nothing was known)."""
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {DAYS} (local_date date, complexity varchar(10), "
+        + ", ".join(f"{name} integer" for name in DAILY_COUNT_FIELDS)
+        + ")"
+    )
+    with cursor.copy(f"COPY {DAYS} FROM STDIN") as copy:
+        for (day, segment), values in counted.items():
+            total, escalated, resolved, resolved_known, human, human_known, *rest = values
+            copy.write_row(
+                [
+                    day,
+                    segment,
+                    total,
+                    escalated,
+                    resolved if resolved_known else None,
+                    resolved_known,
+                    human if human_known else None,
+                    human_known,
+                    *rest,
+                ]
+            )
 
 
 def _record(item: LongLineAt) -> Record:

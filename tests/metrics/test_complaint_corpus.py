@@ -215,3 +215,27 @@ def test_the_stem_search_finds_every_word_that_begins_with_a_stem():
     flat = re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, stems)) + r")\S*")
     assert pattern.findall(text) == flat.findall(text)
     assert pattern.findall(text) == ["kontaktieren", "kontakt", "missing", "missverstanden", "a.bc"]
+
+
+HANDOFF_FILE = Path(__file__).parents[2] / "sampling" / "data" / "handoff_phrases.yaml"
+
+
+@pytest.mark.parametrize("path", [complaints.DATA_FILE, HANDOFF_FILE], ids=lambda p: p.stem)
+def test_every_built_in_phrase_compiles(path):
+    # A phrase is compiled when a text first holds its anchor words, not when its list is
+    # loaded: a mistake in a data file must still be found here, not by a customer's comment.
+    from accounts.phrases import phrase_file
+
+    for language, entry in phrase_file(path).items():
+        for key in ("phrases", "negations", "outcomes", "whole"):
+            for phrase in entry[key]:
+                assert compile_phrase(phrase).pattern, (language, key, phrase)
+
+
+def test_a_phrase_is_compiled_only_when_a_text_may_match_it():
+    phrases = PhraseSet(["reach ~2 (human|person)", "talk to (agent|operator)"], [])
+    assert not phrases.matches(normalise("The delivery was late."))
+    assert phrases.phrases.patterns == [None, None]
+    assert phrases.matches(normalise("Could not reach a human."))
+    assert phrases.phrases.patterns[0] is not None
+    assert phrases.phrases.patterns[1] is None

@@ -9,7 +9,13 @@ import pytest
 
 from bench.samples import CSV_COLUMNS, conversation_rows, rows_to_csv
 from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
-from metrics.models import Conversation, DailyAggregate, IngestionRun, RejectedRow
+from metrics.models import (
+    DAILY_COUNT_FIELDS,
+    Conversation,
+    DailyAggregate,
+    IngestionRun,
+    RejectedRow,
+)
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -550,3 +556,88 @@ def test_new_conversations_load_directly_and_a_file_overlapping_stored_ones_upse
         sum(a.conversations for a in DailyAggregate.objects.filter(operation=personas.operation))
         == 3000
     )
+
+
+def recount(operation) -> list[tuple]:
+    """Each day's figures counted again from the stored conversations, independently of the
+    ingest's own aggregation."""
+    from django.db.models import Count, Q, Sum
+
+    rows = (
+        Conversation.objects.filter(operation=operation)
+        .values("local_date", "complexity")
+        .annotate(
+            n=Count("id"),
+            escalated_n=Count("id", filter=Q(escalated=True)),
+            resolved_n=Count("id", filter=Q(resolved_first_contact=True)),
+            resolved_k=Count("resolved_first_contact"),
+            human_n=Count("id", filter=Q(human_requested=True)),
+            human_k=Count("human_requested"),
+            csat_s=Sum("csat", default=0),
+            csat_k=Count("csat"),
+            comments=Count("survey_complaint"),
+            complaints=Count("id", filter=Q(survey_complaint=True)),
+        )
+        .order_by("local_date", "complexity")
+    )
+    return [
+        (
+            r["local_date"],
+            r["complexity"],
+            r["n"],
+            r["escalated_n"],
+            r["resolved_n"] if r["resolved_k"] else None,
+            r["resolved_k"],
+            r["human_n"] if r["human_k"] else None,
+            r["human_k"],
+            r["csat_s"],
+            r["csat_k"],
+            r["comments"],
+            r["complaints"],
+        )
+        for r in rows
+    ]
+
+
+def aggregates_stored(operation) -> list[tuple]:
+    return list(
+        DailyAggregate.objects.filter(operation=operation)
+        .order_by("date", "segment")
+        .values_list("date", "segment", *DAILY_COUNT_FIELDS)
+    )
+
+
+def test_a_first_load_counts_its_days_as_the_stored_conversations_say(personas):
+    # On PostgreSQL a file into an operation without conversations is counted while its blocks
+    # are checked (not by reading the loaded rows again): every kind of value, rows checked
+    # one by one (an unusual spelling, personal data in a kept column) and rejected rows.
+    header = "conversation_id,started_at,complexity,escalated,resolved_first_contact,"
+    header += "human_requested,csat,survey_comment,notes\n"
+    lines = [
+        "a1,2026-03-02T10:00:00+01:00,simple,true,true,no,5,Great,",
+        "a2,2026-03-02T11:00:00+01:00,simple,false,,,,,",
+        "a3,2026-03-02T12:00:00+01:00,complex,no,false,yes,2,I could not reach a person,",
+        "a4,2026-03-02 13:00:00.5+01:00,complex,yes,true,,1,,",  # checked one by one
+        "a5,2026-03-02T23:30:00-01:00,simple,false,false,true,3,,call +46 70 123 45 67",
+        "a6,2026-03-03T09:00:00+01:00,complex,false,,,4,Could not reach anyone. Mail a@b.se,",
+        "a7,2026-03-03T09:00:00+01:00,medium,false,,,4,,",  # rejected
+        "a8,not a date,simple,false,,,,,",  # rejected
+        "a9,2026-03-04T00:10:00+01:00,simple,false,,,,,",
+    ]
+    run = ingest(personas.operation, header + "\n".join(lines) + "\n")
+    assert (run.ingested, run.rejected) == (7, 2)
+    assert aggregates_stored(personas.operation) == recount(personas.operation)
+    days = {a[0] for a in aggregates_stored(personas.operation)}
+    assert days == {date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)}
+
+    # A second file of new conversations on the same days: counted with the first one's.
+    more = "\n".join(
+        [
+            "b1,2026-03-02T15:00:00+01:00,simple,true,,yes,1,Nobody to talk to,",
+            "b2,2026-03-03T15:00:00+01:00,complex,false,true,,,,",
+        ]
+    )
+    run = ingest(personas.operation, header + more + "\n")
+    assert run.ingested == 2
+    assert aggregates_stored(personas.operation) == recount(personas.operation)
+    assert sum(a[2] for a in aggregates_stored(personas.operation)) == 9
