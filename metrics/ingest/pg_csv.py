@@ -388,7 +388,7 @@ class FastConversations:
     def _prepare(self, block: Block, known: list[bool] | None = None) -> "Prepared":
         """A block's rows, checked and ready to COPY (run in the checking thread, so that the
         rows pyarrow does not pass are cleaned while PostgreSQL writes the block before): the
-        COPY text of those pyarrow passed and, for the others that `conversation_clean`
+        binary COPY data of those pyarrow passed and, for the others that `conversation_clean`
         passes, their values in the COPY's column order (STAGE_COLUMNS or DIRECT_COLUMNS). Touches
         no state of the run; `_absorb` counts and quarantines in the caller's thread."""
         prepared = Prepared(lines=block.lines)
@@ -727,11 +727,11 @@ def memory_return() -> None:
 
 
 def _block_copy(cursor, table: str, columns: list[str], copy_text: bytes, rows: list[list]) -> None:
-    """COPY one block into `table`: pyarrow's CSV text of the rows it passed, then the values of
-    the rows `conversation_clean` passed."""
+    """COPY one block into `table`: the rows pyarrow passed (binary COPY data), then the values
+    of the rows `conversation_clean` passed."""
     names = ", ".join(columns)
     if copy_text:
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT binary)") as copy:
             copy.write(copy_text)
     if rows:
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:

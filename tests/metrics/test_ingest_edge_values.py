@@ -7,6 +7,7 @@ Both must store the same values and reject the same rows with the same reasons.
 
 import io
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -135,3 +136,25 @@ def test_an_offset_beyond_postgresqls_range_is_stored_in_json_lines_too(personas
     assert run.report_line == "1 ingested, 0 updated, 0 rejected"
     stored = Conversation.objects.get()
     assert stored.started_at == datetime(2024, 2, 29, 14, 0, tzinfo=UTC)
+
+
+def test_instants_far_from_today_are_stored_exactly(personas):
+    # PostgreSQL's binary COPY counts microseconds from 2000-01-01: instants before it, long
+    # after it and on either side of a day's edge in the operation's zone must come out as
+    # Python reads them.
+    spellings = {
+        "epoch": "1970-01-01T00:00:00Z",
+        "before2000": "1999-12-31T23:59:59-05:00",
+        "y2k": "2000-01-01T00:00:00+00:00",
+        "late": "2099-12-31T23:59:59+01:00",
+        "leap_second_day": "2016-12-31T23:59:59Z",
+    }
+    rows = [f"{name},{value},simple,no,,,,," for name, value in spellings.items()]
+    run = ingest(personas.operation, HEADER + "\n" + "\n".join(rows) + "\n")
+    assert run.report_line == f"{len(rows)} ingested, 0 updated, 0 rejected"
+    zone = ZoneInfo(personas.operation.timezone)
+    for name, value in spellings.items():
+        stored = Conversation.objects.get(conversation_id=name)
+        expected = datetime.fromisoformat(value)
+        assert stored.started_at == expected, name
+        assert stored.local_date == expected.astimezone(zone).date(), name
