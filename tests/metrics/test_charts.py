@@ -30,6 +30,14 @@ def by_class(root: ET.Element, cls: str) -> list[ET.Element]:
     return [e for e in root.iter() if cls in (e.get("class") or "").split()]
 
 
+def week_ticks(root: ET.Element) -> list[float]:
+    """The x of each week tick (strokes of one path: ``M x,y v4``)."""
+    ticks = by_class(root, "week-ticks")
+    if not ticks:
+        return []
+    return [float(m.split(",")[0]) for m in ticks[0].get("d").split("M")[1:]]
+
+
 def test_chart_is_valid_svg_with_band_points_and_whiskers():
     svg = indicator_chart_svg(
         series(28), band_min=0.08, band_max=0.25, markers=[], title="Escalation rate"
@@ -86,8 +94,12 @@ def test_alert_markers_inside_the_period_are_drawn():
 def test_week_ticks_fall_on_mondays():
     root = parse(indicator_chart_svg(series(28), band_min=0.08, band_max=None, title="E"))
     # 1 March 2027 is a Monday: 1, 8, 15, 22 March.
-    assert len(by_class(root, "week-tick")) == 4
-    assert "1 Mar" in [t.text for t in by_class(root, "x-label")]
+    ticks = week_ticks(root)
+    assert len(ticks) == 4
+    labels = {t.text: float(t.get("x")) for t in by_class(root, "x-label")}
+    assert labels["1 Mar"] == ticks[0]
+    week = ticks[1] - ticks[0]
+    assert all(abs(b - a - week) < 0.15 for a, b in zip(ticks, ticks[1:], strict=False))
 
 
 def test_long_series_draw_intervals_as_a_ribbon():
@@ -133,7 +145,7 @@ def test_small_multiple_keeps_missing_weeks_visible():
     weeks = [P(date(2027, 1, 4), 0.15, 0.12, 0.18), P(date(2027, 3, 22), 0.1, 0.08, 0.12)]
     root = parse(small_multiple_svg(weeks, band_min=0.08, band_max=0.25, title="Escalation"))
     assert len(by_class(root, "point")) == 2
-    assert len(by_class(root, "week-tick")) == 12
+    assert len(week_ticks(root)) == 12
 
 
 def test_gaps_between_points_break_the_line():
