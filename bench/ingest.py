@@ -82,8 +82,9 @@ def _raw_copy(path: Path) -> float:
 
 
 def _shaped_copy(workdir: Path) -> float:
-    """The floor of any design: COPY the ingested rows, already typed, into a table shaped
-    like metrics_conversation (its indexes and constraints), and commit."""
+    """The floor of any design: COPY the ingested rows, already typed (in the binary format the
+    ingest sends), into a table shaped like metrics_conversation (its indexes and constraints),
+    and commit."""
     from django.db import connection, transaction
 
     from metrics.models import Conversation
@@ -93,14 +94,14 @@ def _shaped_copy(workdir: Path) -> float:
     names = ", ".join(columns)
     dump = workdir / "typed.copy"
     with connection.cursor() as cursor, dump.open("wb") as out:
-        with cursor.copy(f"COPY (SELECT {names} FROM {table}) TO STDOUT") as copy:
+        with cursor.copy(f"COPY (SELECT {names} FROM {table}) TO STDOUT (FORMAT binary)") as copy:
             for block in copy:
                 out.write(block)
         cursor.execute(f"CREATE TABLE bench_shaped (LIKE {table} INCLUDING ALL)")
     _settle()
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, dump.open("rb") as file:  # noqa: SIM117
-        with cursor.copy(f"COPY bench_shaped ({names}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY bench_shaped ({names}) FROM STDIN (FORMAT binary)") as copy:
             while block := file.read(BLOCK):
                 copy.write(block)
     elapsed = time.perf_counter() - start
