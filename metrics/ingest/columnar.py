@@ -389,7 +389,11 @@ class BlockChecker:
             written = pc.cast(pc.utf8_slice_codeunits(safe, start, end), pa.int64())
             equal = pc.equal(pc.cast(extract(naive), pa.int64()), written)
             same = equal if same is None else pc.and_(same, equal)
-        checks += [shaped, pc.fill_null(same, False)]
+        # Years 0 and 1 and 9999 go to Python: the instant or its local date may fall outside
+        # the years 1 to 9999 that Python (and the day counts) can hold.
+        year = pc.year(naive)
+        inside = pc.and_(pc.greater_equal(year, 2), pc.less_equal(year, 9998))
+        checks += [shaped, pc.fill_null(same, False), pc.fill_null(inside, False)]
         offset = pc.if_else(
             pc.and_(shaped, pc.invert(pc.ends_with(started, "Z"))),
             pc.utf8_slice_codeunits(started, 19, 25),

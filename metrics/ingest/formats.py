@@ -21,7 +21,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import IO, Any
 
 from accounts.errors import StoplineError
@@ -610,8 +610,13 @@ def conversation_clean(
                 ("started_at", f"{_show(value)} has no offset (add +01:00 or Z, for example)")
             )
         else:
-            row["started_at"] = started
-            row["local_date"] = started.astimezone(tz).date()
+            try:
+                # Both must exist: the instant in UTC (stored) and its local date (counted).
+                started.astimezone(UTC)
+                row["local_date"] = started.astimezone(tz).date()
+                row["started_at"] = started
+            except OverflowError:
+                errors.append(("started_at", f"{_show(value)} is outside the years 1 to 9999"))
 
     value = data.get("complexity")
     if not _blank(value):

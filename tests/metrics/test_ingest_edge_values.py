@@ -158,3 +158,32 @@ def test_instants_far_from_today_are_stored_exactly(personas):
         expected = datetime.fromisoformat(value)
         assert stored.started_at == expected, name
         assert stored.local_date == expected.astimezone(zone).date(), name
+
+
+def test_instants_at_the_ends_of_the_calendar_are_rejected_or_stored_never_a_failed_file(
+    personas,
+):
+    # A year-1 instant whose UTC or local time falls before year 1 (or after 9999) cannot be
+    # stored or counted: such a row is rejected with its reason, the rest of the file goes in.
+    rows = {
+        "zero": "0000-06-01T12:00:00Z",  # no year 0 in ISO 8601's Python reading
+        "before_one": "0001-01-01T00:30:00+01:00",  # 31 December of year 0 in UTC
+        "after_9999": "9999-12-31T23:59:59-14:00",  # year 10000 in UTC
+        "local_after": "9999-12-31T23:30:00Z",  # 1 January 10000 in Stockholm
+        "first_year": "0001-06-01T12:00:00Z",
+        "last_year": "9999-06-01T12:00:00Z",
+        "plain": "2026-03-02T10:00:00+01:00",
+    }
+    lines = [f"{name},{value},simple,no,,,,," for name, value in rows.items()]
+    run = ingest(personas.operation, HEADER + "\n" + "\n".join(lines) + "\n")
+
+    assert run.status == "done", run.error
+    assert run.report_line == "3 ingested, 0 updated, 4 rejected"
+    reasons = dict(RejectedRow.objects.values_list("line", "reason"))
+    assert "is not an ISO 8601 datetime" in reasons[2]
+    for line in (3, 4, 5):
+        assert reasons[line].endswith("is outside the years 1 to 9999"), reasons[line]
+    stored = {c.conversation_id: c for c in Conversation.objects.all()}
+    assert stored["first_year"].started_at == datetime(1, 6, 1, 12, tzinfo=UTC)
+    assert stored["last_year"].local_date == date(9999, 6, 1)
+    assert sum(a.conversations for a in DailyAggregate.objects.all()) == 3
