@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import re
 import zlib
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ INVALID_UTF8_REASON = "contains bytes that are not valid UTF-8"
 SNIFF_BYTES = 64 * 1024
 MAX_ORIGINAL_CHARS = 10_000
 MAX_JSON_ELEMENT_CHARS = 10 * 1024 * 1024
+# The largest daily count a DailyAggregate column (a PostgreSQL integer) holds.
+MAX_COUNT = 2_147_483_647
 SURVEY_COMMENT_CHARS = 4000
 # Longer lines are rejected (a header: the whole file) without ever being held in memory.
 MAX_LINE_BYTES = 2 * 1024 * 1024
@@ -348,11 +351,27 @@ def _original_json(obj: dict[str, Any], text: str) -> str:
     return _truncate(text.strip())
 
 
+def _json_constant(name: str) -> float:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: PostgreSQL's jsonb would refuse it, and so does JSON
+        raise json.JSONDecodeError(f"{text} is too large a number", text, 0)
+    return value
+
+
+# Standard JSON only: Python's json reads NaN, Infinity and 1e999 (as inf), which no JSON
+# column in PostgreSQL accepts.
+_JSON = json.JSONDecoder(parse_constant=_json_constant, parse_float=_json_float)
+
+
 def _json_record(line: int, text: str) -> Record:
     if INVALID_UTF8 in text:
         return Record(line, _truncate(text.strip())[:500], None, INVALID_UTF8_REASON)
     try:
-        obj = json.loads(text)
+        obj = _JSON.decode(text)
     except ValueError as exc:
         # The text may hold a transcript; keep only its start.
         return Record(line, _truncate(text.strip())[:500], None, f"not valid JSON: {exc}")
@@ -397,7 +416,7 @@ def _json_array_elements(raw: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
 
 
 def _json_array_scan(text: io.TextIOWrapper) -> Iterator[tuple[int, str, Any]]:
-    decoder = json.JSONDecoder()
+    decoder = _JSON
     buffer = text.read(SNIFF_BYTES)
     pos = 0
     line = 1
@@ -752,6 +771,8 @@ def daily_clean(data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple
             continue
         if number < 0:
             errors.append((column, f"{number} is negative"))
+        elif number > MAX_COUNT:
+            errors.append((column, f"{number} is larger than {MAX_COUNT:,}"))
         row[column] = number
 
     n = row.get("conversations")

@@ -641,3 +641,44 @@ def test_a_first_load_counts_its_days_as_the_stored_conversations_say(personas):
     assert run.ingested == 2
     assert aggregates_stored(personas.operation) == recount(personas.operation)
     assert sum(a[2] for a in aggregates_stored(personas.operation)) == 9
+
+
+def test_numbers_json_or_postgresql_cannot_hold_are_rejected_rows_not_a_failed_file(personas):
+    # Python's json reads NaN, Infinity and 1e999; PostgreSQL's jsonb refused them later and
+    # the whole file failed. A count beyond a PostgreSQL integer did the same to daily files.
+    good = '{"conversation_id": "ok", "started_at": "2026-03-02T10:00:00Z", '
+    good += '"complexity": "simple", "escalated": false}'
+    lines = [
+        good,
+        good.replace('"ok"', '"nan"').replace("}", ', "score": NaN}'),
+        good.replace('"ok"', '"inf"').replace("}", ', "score": -Infinity}'),
+        good.replace('"ok"', '"big"').replace("}", ', "score": 1e999}'),
+        good.replace('"ok"', '"fine"').replace("}", ', "score": 1e300}'),
+    ]
+    run = ingest(personas.operation, "\n".join(lines) + "\n", name="odd.jsonl")
+    assert run.status == "done", run.error
+    assert run.report_line == "2 ingested, 0 updated, 3 rejected"
+    reasons = dict(RejectedRow.objects.filter(run=run).values_list("line", "reason"))
+    assert "NaN is not a JSON number" in reasons[2]
+    assert "-Infinity is not a JSON number" in reasons[3]
+    assert "1e999 is too large a number" in reasons[4]
+    assert float(Conversation.objects.get(conversation_id="fine").metadata["score"]) == 1e300
+
+    array = ingest(personas.operation, "[" + lines[0] + ", " + lines[1] + "]", name="odd.json")
+    assert array.status == "failed"
+    assert "NaN is not a JSON number" in array.error
+
+    daily = ingest(
+        personas.operation,
+        daily_csv(
+            [
+                "2026-04-02,simple,10,2,,,,",
+                "2026-04-03,simple,99999999999999999999,2,,,,",
+            ]
+        ),
+        name="daily.csv",
+    )
+    assert daily.status == "done", daily.error
+    assert daily.report_line == "1 ingested, 0 updated, 1 rejected"
+    (reason,) = RejectedRow.objects.filter(run=daily).values_list("reason", flat=True)
+    assert "is larger than 2,147,483,647" in reason
