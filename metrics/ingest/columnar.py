@@ -6,7 +6,7 @@ The fast path (PostgreSQL) never looks at a row in Python when the row is plain:
   value, never holding a line longer than MAX_LINE_BYTES), with the line each block starts on;
 - `block_check` parses a block with pyarrow's CSV reader and runs the row checks of
   `formats.conversation_clean` as vectorized kernels. A row that passes them all is typed here
-  and encoded in PostgreSQL's binary COPY format (pgpq) in `CheckedBlock.copy_text`. Every
+  and encoded in PostgreSQL's binary COPY format (pgpq) in `CheckedBlock.copy_data`. Every
   other row (an error, an unusual but valid spelling, personal data in a kept column) is handed
   back as a dict, so that `conversation_clean` checks it and words its errors exactly as on
   the slow path.
@@ -243,31 +243,24 @@ def _split_long(data: bytes, first_line: int, max_line: int) -> Iterator[Block |
 class CheckedBlock:
     # the rows that passed, typed, in PostgreSQL's binary COPY format, in STAGE_COLUMNS order
     # (DIRECT_COLUMNS when the checker writes straight into the conversation table)
-    copy_text: bytes
+    copy_data: bytes
     passed: int
     python_rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     ids: pa.ChunkedArray | None = None  # the passed rows' conversation_id
     dates: set = field(default_factory=set)  # the passed rows' local dates
-    # direct loads: the passed rows' daily counts per (local date, complexity), DayCounts order
+    # direct loads: the passed rows' daily counts per (local date, complexity) (day_counts)
     days: dict = field(default_factory=dict)
-
-
-# What a day's counts are summed from, per (local date, complexity): conversations, escalated,
-# resolved at first contact (true; known), asked for a human (true; known), csat (sum; count),
-# survey comments, survey complaints. `pg_csv.day_rows` turns them into DailyAggregate's fields.
-DAY_COUNTS = 10
 
 
 def day_counts(good: pa.Table) -> dict[tuple, list[int]]:
     """The daily counts of checked rows (the typed table `_check` writes to COPY), summed per
     (local date, complexity): a fresh load's aggregates, counted while its blocks are checked
-    instead of by scanning the loaded rows again."""
+    instead of by scanning the loaded rows again. Each is a list of ten: conversations,
+    escalated, resolved at first contact (true; known), asked for a human (true; known), csat
+    (sum; count), survey comments, survey complaints (`pg_csv._days_write` stores them)."""
 
     def ones(values) -> pa.Array:
         return pc.cast(pc.fill_null(values, False), pa.int64())
-
-    def word(name: str) -> pa.Array:
-        return good.column(name)
 
     csat = pc.cast(good.column("csat"), pa.int64())
     complaint = good.column("survey_complaint")
@@ -275,10 +268,10 @@ def day_counts(good: pa.Table) -> dict[tuple, list[int]]:
         {
             "day": good.column("local_date"),
             "segment": good.column("complexity"),
-            "escalated": ones(word("escalated")),
-            "resolved": ones(word("resolved_first_contact")),
+            "escalated": ones(good.column("escalated")),
+            "resolved": ones(good.column("resolved_first_contact")),
             "resolved_known": ones(pc.is_valid(good.column("resolved_first_contact"))),
-            "human": ones(word("human_requested")),
+            "human": ones(good.column("human_requested")),
             "human_known": ones(pc.is_valid(good.column("human_requested"))),
             "csat_sum": pc.fill_null(csat, 0),
             "csat_count": ones(pc.is_valid(csat)),
@@ -303,6 +296,7 @@ def day_counts(good: pa.Table) -> dict[tuple, list[int]]:
 
 
 def day_counts_add(days: dict[tuple, list[int]], more: dict[tuple, list[int]]) -> None:
+    """Add the counts of `more` to `days` (both as `day_counts` gives them)."""
     for key, values in more.items():
         known = days.get(key)
         if known is None:

@@ -154,7 +154,7 @@ class Prepared:
 
     lines: int = 0
     passed: int = 0
-    copy_text: bytes = b""
+    copy_data: bytes = b""
     rows: list[list] = field(default_factory=list)  # the other rows' values, to COPY
     rejects: list[RejectedRow] = field(default_factory=list)
     dates: set[date] = field(default_factory=set)
@@ -430,7 +430,7 @@ class FastConversations:
                     original = lines[index].decode("utf-8", errors="replace")
                 line_hash = block.hashes[index] if block.hashes is not None else None
                 rows.append((line, data, original, line_hash))
-            prepared.copy_text = checked.copy_text
+            prepared.copy_data = checked.copy_data
             prepared.passed = checked.passed
             prepared.dates = checked.dates
             prepared.days = checked.days
@@ -493,7 +493,7 @@ class FastConversations:
         self.ids.extend(prepared.ids)
         self.skipped.extend(prepared.skipped)
         self._rejects_save(prepared.rejects)
-        return prepared.copy_text, prepared.rows
+        return prepared.copy_data, prepared.rows
 
     def _long_line_reject(self, item: LongLineAt) -> None:
         self.total += 1
@@ -728,13 +728,13 @@ def memory_return() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _block_copy(cursor, table: str, columns: list[str], copy_text: bytes, rows: list[list]) -> None:
+def _block_copy(cursor, table: str, columns: list[str], copy_data: bytes, rows: list[list]) -> None:
     """COPY one block into `table`: the rows pyarrow passed (binary COPY data), then the values
     of the rows `conversation_clean` passed."""
     names = ", ".join(columns)
-    if copy_text:
+    if copy_data:
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT binary)") as copy:
-            copy.write(copy_text)
+            copy.write(copy_data)
     if rows:
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for values in rows:
