@@ -239,3 +239,36 @@ def test_a_phrase_is_compiled_only_when_a_text_may_match_it():
     assert phrases.matches(normalise("Could not reach a human."))
     assert phrases.phrases.patterns[0] is not None
     assert phrases.phrases.patterns[1] is None
+
+
+def test_no_phrase_that_matches_a_text_is_ruled_out_before_it_is_tried():
+    # The index tries a phrase only if the text holds one of its anchor words: checked phrase
+    # by phrase (not only the verdict), over every comment and request for a human of the
+    # corpora (held-out ones included) and some made for the edges.
+    from sampling import handoff_phrases
+
+    corpora = sorted(DATA.glob("complaint_corpus_*.json")) + [HELD_OUT]
+    handoff_data = Path(__file__).parents[1] / "sampling" / "data"
+    corpora += sorted(handoff_data.glob("handoff_corpus_*.json"))
+    corpora += sorted((handoff_data / "held_out").glob("handoff_corpus_*.json"))
+    every = texts(corpora) + [
+        "Kontaktieren? Niemand.",
+        "couldn't reach a human, talk to an agent please",
+        "der chatbot hat mich missverstanden",
+    ]
+    anchors, owners = complaints._all_builtin()
+    sets = [(anchors, list(owners))]
+    for code in handoff_phrases.languages():
+        compiled = handoff_phrases.phrase_file_set(handoff_phrases.DATA_FILE, code)
+        sets.append((compiled.anchors, [(compiled, i) for i in range(len(compiled.phrases))]))
+    tried = 0
+    for text in every:
+        normalised = normalise(text, sentences=True)
+        words = set(normalised.split())
+        for anchors, owners in sets:
+            candidates = set(anchors.candidates(normalised, words))
+            for index, (compiled, own) in enumerate(owners):
+                if compiled.phrases.sources[own] and compiled.phrase_matches(own, normalised):
+                    tried += 1
+                    assert index in candidates, (text, compiled.phrases.sources[own])
+    assert tried > 500
