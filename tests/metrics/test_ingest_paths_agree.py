@@ -14,27 +14,18 @@ import random
 
 import pytest
 
+from bench.samples import CSV_COLUMNS
 from criteria.services import operation_create
 from metrics.ingest import pg_csv
+from metrics.ingest.columnar import STAGE_COLUMNS
 from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
-from metrics.models import Conversation, DailyAggregate, RejectedRow
+from metrics.models import DAILY_COUNT_FIELDS, Conversation, DailyAggregate, RejectedRow
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("media_root")]
 
-HEADER = [
-    "conversation_id",
-    "started_at",
-    "complexity",
-    "escalated",
-    "resolved_first_contact",
-    "human_requested",
-    "channel",
-    "language",
-    "csat",
-    "topic",
-    "survey_comment",
-    "store",
-]
+HEADER = [*CSV_COLUMNS, "survey_comment", "store"]
+# What a stored conversation holds besides its keys and run ids (the staging table's values).
+STORED = [c for c in STAGE_COLUMNS if c not in ("line_hash", "line")]
 # The first value of each list is a plain one; the others are drawn now and then.
 STARTED = [
     "2026-03-02T10:00:00+01:00",
@@ -138,45 +129,14 @@ def ingest(operation, content: bytes):
 
 
 def stored(operation, run) -> tuple[list, list, list]:
-    conversations = sorted(
-        Conversation.objects.filter(operation=operation).values_list(
-            "conversation_id",
-            "started_at",
-            "local_date",
-            "complexity",
-            "escalated",
-            "resolved_first_contact",
-            "human_requested",
-            "channel",
-            "language",
-            "csat",
-            "topic",
-            "survey_comment",
-            "survey_complaint",
-            "metadata",
-        ),
-        key=repr,
+    conversations = Conversation.objects.filter(operation=operation).values_list(*STORED)
+    rejected = RejectedRow.objects.filter(run=run).values_list(
+        "line", "column", "reason", "original"
     )
-    rejected = sorted(
-        RejectedRow.objects.filter(run=run).values_list("line", "column", "reason", "original")
+    aggregates = DailyAggregate.objects.filter(operation=operation).values_list(
+        "date", "segment", *DAILY_COUNT_FIELDS
     )
-    aggregates = sorted(
-        DailyAggregate.objects.filter(operation=operation).values_list(
-            "date",
-            "segment",
-            "conversations",
-            "escalated",
-            "resolved_first_contact",
-            "resolved_known",
-            "human_requested",
-            "human_requested_known",
-            "csat_sum",
-            "csat_count",
-            "survey_comments",
-            "survey_complaints",
-        )
-    )
-    return conversations, rejected, aggregates
+    return sorted(conversations, key=repr), sorted(rejected), sorted(aggregates)
 
 
 @pytest.mark.parametrize("repeat_ids", [False, True], ids=["new ids", "repeated ids"])
