@@ -253,15 +253,14 @@ class PhraseSet:
         outcomes: Iterable[str] = (),
         whole: Iterable[str] = (),
     ) -> None:
-        self.sources = list(phrases)
         self.whole = [compile_phrase(w) for w in whole]
-        self.phrases = _Compiled(self.sources)
+        self.phrases = _Compiled(list(phrases))
         self.negations = [compile_phrase(n) for n in negations]
         self.outcomes = [compile_phrase(o) for o in outcomes]
 
     @cached_property
     def anchors(self) -> Anchors:
-        return Anchors(self.sources)
+        return Anchors(self.phrases.sources)
 
     def matches(self, normalised_text: str, words: frozenset[str] | set[str] | None = None) -> bool:
         """Whether the text matches a phrase that no negation cancels; ``words``, the set of the

@@ -50,6 +50,7 @@ from metrics.ingest.columnar import (
     BlockChecker,
     LongLineAt,
     blocks,
+    day_counts,
     day_counts_add,
     int64_array,
     line_hashes,
@@ -115,6 +116,18 @@ _TYPES = {
 # Part of every line hash's seed: raise it when the checks or the stored form of a value change,
 # so that lines stored before are read again.
 LINE_HASH_VERSION = 3  # 2: the complaint phrases of round 7; 3: sentence ends (round 8)
+# The columns columnar.day_counts reads, typed as the block check types them.
+_DAY_COUNTED = pa.schema(
+    [
+        ("local_date", pa.date32()),
+        ("complexity", pa.string()),
+        ("escalated", pa.bool_()),
+        ("resolved_first_contact", pa.bool_()),
+        ("human_requested", pa.bool_()),
+        ("csat", pa.int16()),
+        ("survey_complaint", pa.bool_()),
+    ]
+)
 # An advisory lock per operation: two runs of one operation apply one after the other.
 _LOCK_SPACE = 1414
 
@@ -457,13 +470,19 @@ class FastConversations:
                 values.append(line)
             prepared.rows.append(values)
             python_ids.append(row["conversation_id"])
-            if self.checker.direct is not None:
-                day_counts_add(
-                    prepared.days, {(row["local_date"], row["complexity"]): _counts(row)}
-                )
             prepared.dates.add(_as_date(row["local_date"]))
         if self.checker.direct is None:
             prepared.ids.extend(map(hash, python_ids))
+        elif prepared.rows:
+            # Counted like the vectorized rows: their values as a table of the same types.
+            cleaned = pa.table(
+                {
+                    c: [values[STAGE_COLUMNS.index(c)] for values in prepared.rows]
+                    for c in _DAY_COUNTED.names
+                },
+                schema=_DAY_COUNTED,
+            )
+            day_counts_add(prepared.days, day_counts(cleaned))
         return prepared
 
     def _unstored(self, block: Block, prepared: "Prepared", known: list[bool]) -> Block | None:
@@ -739,24 +758,6 @@ def _block_copy(cursor, table: str, columns: list[str], copy_data: bytes, rows: 
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for values in rows:
                 copy.write_row(values)
-
-
-def _counts(row: dict) -> list[int]:
-    """One cleaned row's share of its day's counts (columnar.day_counts' order)."""
-    resolved, human, csat = row["resolved_first_contact"], row["human_requested"], row["csat"]
-    complaint = row["survey_complaint"]
-    return [
-        1,
-        int(bool(row["escalated"])),
-        int(resolved is True),
-        int(resolved is not None),
-        int(human is True),
-        int(human is not None),
-        csat or 0,
-        int(csat is not None),
-        int(complaint is not None),
-        int(complaint is True),
-    ]
 
 
 def _days_count(cursor, operation_id: int, days: list[date]) -> None:
