@@ -78,7 +78,7 @@ def complaint_evidence(
         return None
     words = set(normalised.split())
     anchors, owners = _all_builtin()
-    for candidate in anchors.candidates(normalised, words):
+    for candidate in anchors.candidates(normalised, words, screened=True):
         compiled, index = owners[candidate]
         found = compiled.phrase_match(index, normalised)
         if found is not None:

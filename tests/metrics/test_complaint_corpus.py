@@ -96,6 +96,8 @@ def test_a_word_that_begins_with_two_stems_looks_for_the_phrases_of_both():
     text = normalise("niemand zum kontaktieren")
     assert phrases.anchors.candidates(text, set(text.split())) == [0, 1]
     assert phrases.matches(text)
+    # Screened, only the phrase that matches somewhere in the text is left to try.
+    assert phrases.anchors.candidates(text, set(text.split()), screened=True) == [1]
 
 
 def test_named_terms_expand_and_unknown_or_unquoted_ones_are_refused():
@@ -261,14 +263,21 @@ def test_no_phrase_that_matches_a_text_is_ruled_out_before_it_is_tried():
     for code in handoff_phrases.languages():
         compiled = handoff_phrases.phrase_file_set(handoff_phrases.DATA_FILE, code)
         sets.append((compiled.anchors, [(compiled, i) for i in range(len(compiled.phrases))]))
-    tried = 0
+    tried = ruled_out = 0
     for text in every:
         normalised = normalise(text, sentences=True)
         words = set(normalised.split())
         for anchors, owners in sets:
             candidates = set(anchors.candidates(normalised, words))
+            screened = set(anchors.candidates(normalised, words, screened=True))
+            assert screened <= candidates
             for index, (compiled, own) in enumerate(owners):
                 if compiled.phrases.sources[own] and compiled.phrase_matches(own, normalised):
                     tried += 1
                     assert index in candidates, (text, compiled.phrases.sources[own])
+                    # The screen (all of an anchor's phrases searched for at once) keeps it.
+                    assert index in screened, (text, compiled.phrases.sources[own])
+            ruled_out += len(candidates - screened)
     assert tried > 500
+    # The screen rules out phrases that hold an anchor word and match nowhere in the text.
+    assert ruled_out > 100
