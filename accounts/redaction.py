@@ -229,6 +229,8 @@ def _phone_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 _PASSES = (_email_spans, _iban_spans, _card_spans, _phone_spans)
+# What every pass looks for holds a digit (any script: the patterns' \d) or an "@".
+_REDACTABLE = re.compile(r"[\d@]")
 
 
 def redact(text: str) -> tuple[str, dict[str, int]]:
@@ -241,6 +243,8 @@ def redact(text: str) -> tuple[str, dict[str, int]]:
     """
     counts = dict.fromkeys(KINDS, 0)
     for _ in range(5):
+        if not _REDACTABLE.search(text):
+            break  # each pass needs a digit or an "@"; placeholders hold neither
         changed = False
         for find_spans in _PASSES:
             spans = find_spans(text)
