@@ -306,6 +306,52 @@ def day_counts_add(days: dict[tuple, list[int]], more: dict[tuple, list[int]]) -
                 known[i] += value
 
 
+def _instants(started: pa.ChunkedArray, shaped: pa.ChunkedArray) -> tuple[pa.Array, list]:
+    """Each started_at (shaped as _STARTED_AT) as seconds since the epoch in UTC, and the checks
+    its rows must pass besides the shape: its year (of the instant) from 2 to 9998, since years
+    0, 1 and 9999 go to Python (the instant or its local date may fall outside the years 1 to
+    9999 that Python and the day counts hold).
+
+    pyarrow's ISO 8601 cast refuses what Python refuses among shaped values (30 February,
+    second 60, hour 24) but fails the whole block for one such value; then each part is read
+    on its own (`_instants_by_part`), where those rows fail a check."""
+    safe = pc.if_else(shaped, started, "2000-01-01T00:00:00Z")
+    try:
+        instant = pc.cast(safe, pa.timestamp("s", tz="UTC"))
+    except pa.ArrowInvalid:
+        return _instants_by_part(started, shaped)
+    year = pc.year(instant)
+    inside = pc.and_(pc.greater_equal(year, 2), pc.less_equal(year, 9998))
+    return pc.cast(instant, pa.int64()), [inside]
+
+
+def _instants_by_part(started: pa.ChunkedArray, shaped: pa.ChunkedArray) -> tuple[pa.Array, list]:
+    local = pc.utf8_slice_codeunits(started, 0, 19)
+    naive = pc.strptime(local, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+    # strptime rolls 30 February over to 2 March (and second 60 to the next minute): the
+    # month, day and second read back must be the ones written.
+    safe = pc.if_else(shaped, local, "2000-01-01T00:00:00")
+    same = None
+    for extract, start, end in ((pc.month, 5, 7), (pc.day, 8, 10), (pc.second, 17, 19)):
+        written = pc.cast(pc.utf8_slice_codeunits(safe, start, end), pa.int64())
+        equal = pc.equal(pc.cast(extract(naive), pa.int64()), written)
+        same = equal if same is None else pc.and_(same, equal)
+    year = pc.year(naive)
+    inside = pc.and_(pc.greater_equal(year, 2), pc.less_equal(year, 9998))
+    offset = pc.if_else(
+        pc.and_(shaped, pc.invert(pc.ends_with(started, "Z"))),
+        pc.utf8_slice_codeunits(started, 19, 25),
+        "+00:00",
+    )
+    minutes = pc.add(
+        pc.multiply(pc.cast(pc.utf8_slice_codeunits(offset, 1, 3), pa.int64()), 60),
+        pc.cast(pc.utf8_slice_codeunits(offset, 4, 6), pa.int64()),
+    )
+    minutes = pc.if_else(pc.starts_with(offset, "-"), pc.negate(minutes), minutes)
+    seconds = pc.subtract(pc.fill_null(pc.cast(naive, pa.int64()), 0), pc.multiply(minutes, 60))
+    return seconds, [pc.fill_null(same, False), pc.fill_null(inside, False)]
+
+
 class BlockChecker:
     """The vectorized row checks for one file (its header and the operation's time zone)."""
 
@@ -373,32 +419,8 @@ class BlockChecker:
 
         started = col("started_at")
         shaped = pc.match_substring_regex(started, _STARTED_AT)
-        local = pc.utf8_slice_codeunits(started, 0, 19)
-        naive = pc.strptime(local, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
-        # strptime rolls 30 February over to 2 March (and second 60 to the next minute): the
-        # month, day and second read back must be the ones written.
-        safe = pc.if_else(shaped, local, "2000-01-01T00:00:00")
-        same = None
-        for extract, start, end in ((pc.month, 5, 7), (pc.day, 8, 10), (pc.second, 17, 19)):
-            written = pc.cast(pc.utf8_slice_codeunits(safe, start, end), pa.int64())
-            equal = pc.equal(pc.cast(extract(naive), pa.int64()), written)
-            same = equal if same is None else pc.and_(same, equal)
-        # Years 0 and 1 and 9999 go to Python: the instant or its local date may fall outside
-        # the years 1 to 9999 that Python (and the day counts) can hold.
-        year = pc.year(naive)
-        inside = pc.and_(pc.greater_equal(year, 2), pc.less_equal(year, 9998))
-        checks += [shaped, pc.fill_null(same, False), pc.fill_null(inside, False)]
-        offset = pc.if_else(
-            pc.and_(shaped, pc.invert(pc.ends_with(started, "Z"))),
-            pc.utf8_slice_codeunits(started, 19, 25),
-            "+00:00",
-        )
-        minutes = pc.add(
-            pc.multiply(pc.cast(pc.utf8_slice_codeunits(offset, 1, 3), pa.int64()), 60),
-            pc.cast(pc.utf8_slice_codeunits(offset, 4, 6), pa.int64()),
-        )
-        minutes = pc.if_else(pc.starts_with(offset, "-"), pc.negate(minutes), minutes)
-        seconds = pc.subtract(pc.fill_null(pc.cast(naive, pa.int64()), 0), pc.multiply(minutes, 60))
+        seconds, started_checks = _instants(started, shaped)
+        checks += [shaped, *started_checks]
         instant = pc.cast(pc.cast(seconds, pa.timestamp("s", tz="UTC")), self._zone_type())
         local_date = pc.cast(pc.local_timestamp(instant), pa.date32())
 

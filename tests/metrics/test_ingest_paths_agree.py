@@ -16,7 +16,7 @@ import pytest
 
 from bench.samples import CSV_COLUMNS
 from criteria.services import operation_create
-from metrics.ingest import pg_csv
+from metrics.ingest import columnar, pg_csv
 from metrics.ingest.columnar import STAGE_COLUMNS
 from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 from metrics.models import DAILY_COUNT_FIELDS, Conversation, DailyAggregate, RejectedRow
@@ -89,7 +89,14 @@ def _field(value: str) -> str:
     return value
 
 
-def fuzzed_file(seed: int, *, rows: int, repeat_ids: bool) -> bytes:
+# Shaped like ISO 8601 but no date or time (30 February, hour 24, second 60): pyarrow's cast
+# refuses the whole block for one of them, and its instants are read part by part.
+NOT_A_TIME = {"2026-02-30T10:00:00Z", "2026-03-02T24:00:00Z", "2026-03-02T23:59:60Z"}
+
+
+def fuzzed_file(
+    seed: int, *, rows: int, repeat_ids: bool, started_values: list[str] = STARTED
+) -> bytes:
     rng = random.Random(seed)
 
     def pick(values: list[str]) -> str:
@@ -100,7 +107,7 @@ def fuzzed_file(seed: int, *, rows: int, repeat_ids: bool) -> bytes:
         ids = [f"c{i}", f"ü{i}", f"c{i}\u00a0", "x" * 201 + str(i)]
         if repeat_ids:
             ids += [f"c{rng.randrange(40)}", " c1", ""]
-        started = STARTED[0] if rng.random() < 0.8 else rng.choice(STARTED)
+        started = started_values[0] if rng.random() < 0.8 else rng.choice(started_values)
         values = [
             ids[0] if rng.random() < 0.8 else rng.choice(ids),
             started,
@@ -143,6 +150,23 @@ def stored(operation, run) -> tuple[list, list, list]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_fast_path_and_the_row_by_row_path_agree(personas, monkeypatch, seed, repeat_ids):
     content = fuzzed_file(seed, rows=300, repeat_ids=repeat_ids)
+    paths_compare(personas, monkeypatch, content)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_paths_agree_when_pyarrow_reads_every_instant_at_once(personas, monkeypatch, seed):
+    # No 30 February in the file: the block's instants are cast in one go (columnar._instants),
+    # offsets, year edges and near misses of the shape included.
+    by_part = []
+    original = columnar._instants_by_part
+    monkeypatch.setattr(columnar, "_instants_by_part", lambda *a: by_part.append(1) or original(*a))
+    started = [v for v in STARTED if v not in NOT_A_TIME]
+    content = fuzzed_file(seed, rows=300, repeat_ids=False, started_values=started)
+    paths_compare(personas, monkeypatch, content)
+    assert not by_part
+
+
+def paths_compare(personas, monkeypatch, content: bytes) -> None:
     fast_operation = personas.operation
     slow_operation = operation_create(
         organization=personas.operation.organization,
