@@ -163,7 +163,7 @@ def blocks(
             # The last line has no end in sight: give back the lines before it, skip it.
             cut = len(buffer) - tail
             if cut:
-                yield from _split_long(bytes(buffer[:cut]), line, max_line)
+                yield from _split_long(bytes(buffer[:cut]), line, max_line, counted)
                 line += counted
             yield LongLineAt(line, bytes(buffer[cut : cut + 200]).decode(errors="replace"))
             line += 1
@@ -185,7 +185,8 @@ def blocks(
             if before >= rows:
                 mark, before = 0, 0
             cut = _nth_newline(buffer, rows - before, mark) + 1
-            quotes = buffer.count(b'"', 0, cut)
+            # (counting is a byte-by-byte loop; finding, a memchr)
+            quotes = buffer.count(b'"', 0, cut) if buffer.find(b'"', 0, cut) >= 0 else 0
             limit = cut + max_line
             while quotes % 2 and cut < limit:  # inside a quoted value: take more lines
                 following = buffer.find(b"\n", cut)
@@ -200,11 +201,14 @@ def blocks(
                 continue
         data = bytes(buffer[:cut])
         del buffer[:cut]
-        counted = buffer.count(b"\n")
+        remaining = buffer.count(b"\n")
+        lines = counted - remaining  # each byte is counted once, not again for the block
+        counted = remaining
         if not data.endswith(b"\n"):
             data += b"\n"
-        yield from _split_long(data, line, max_line)
-        line += data.count(b"\n")
+            lines += 1
+        yield from _split_long(data, line, max_line, lines)
+        line += lines
 
 
 def _nth_newline(buffer: bytearray, n: int, start: int) -> int:
@@ -217,8 +221,20 @@ def _nth_newline(buffer: bytearray, n: int, start: int) -> int:
     return position
 
 
-def _split_long(data: bytes, first_line: int, max_line: int) -> Iterator[Block | LongLineAt]:
-    """Yield `data` (whole lines) as blocks, with any line longer than max_line on its own."""
+def _split_long(
+    data: bytes, first_line: int, max_line: int, lines: int
+) -> Iterator[Block | LongLineAt]:
+    """Yield `data` (whole lines, `lines` of them) as blocks, with any line longer than
+    max_line on its own."""
+    position = 0
+    while position < len(data):  # usually no line is too long: one block, nothing counted
+        last = data.rfind(b"\n", position, position + max_line + 1)
+        if last < 0:
+            break
+        position = last + 1
+    else:
+        yield Block(first_line, data, lines)
+        return
     position = start = 0
     line = first_line
     start_line = first_line

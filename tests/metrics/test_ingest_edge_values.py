@@ -6,12 +6,13 @@ Both must store the same values and reject the same rows with the same reasons.
 """
 
 import io
+import random
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from metrics.ingest import pg_csv
+from metrics.ingest import columnar, pg_csv
 from metrics.ingest.columnar import blocks
 from metrics.ingest.services import ingestion_run_create, ingestion_run_execute
 from metrics.models import Conversation, DailyAggregate, RejectedRow
@@ -187,3 +188,42 @@ def test_instants_at_the_ends_of_the_calendar_are_rejected_or_stored_never_a_fai
     assert stored["first_year"].started_at == datetime(1, 6, 1, 12, tzinfo=UTC)
     assert stored["last_year"].local_date == date(9999, 6, 1)
     assert sum(a.conversations for a in DailyAggregate.objects.all()) == 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_number_every_line_whatever_the_reads_and_lengths(monkeypatch, seed):
+    # Reads of a few bytes, lines longer than the limit, quoted line breaks and a last line
+    # without its end: each line is in exactly one block (or given back as too long), and
+    # each block's line count and first line are those of the file.
+    rng = random.Random(seed)
+    monkeypatch.setattr(columnar, "READ_BYTES", rng.choice([7, 64, 1000]))
+    lines = []
+    for i in range(rng.randrange(1, 120)):
+        kind = rng.random()
+        if kind < 0.1:
+            lines.append(b"L%d," % i + b"x" * rng.randrange(41, 90))  # too long
+        elif kind < 0.25:
+            lines.append(b'q%d,"a\nb",z' % i)  # one record, two lines
+        else:
+            lines.append(b"r%d," % i + b"y" * rng.randrange(0, 20))
+    data = b"\n".join(lines) + (b"\n" if rng.random() < 0.5 else b"")
+    expected_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+
+    items = list(blocks(io.BytesIO(data), first_line=2, rows=rng.choice([1, 3, 10]), max_line=40))
+
+    line = 2
+    kept = []
+    for item in items:
+        if isinstance(item, columnar.LongLineAt):
+            assert item.line == line
+            line += 1
+            continue
+        assert item.first_line == line
+        assert item.lines == item.data.count(b"\n")
+        assert item.data.count(b'"') % 2 == 0
+        line += item.lines
+        kept.append(item.data)
+    assert line == 2 + expected_lines
+    short = [x + b"\n" for x in (data + b"\n").split(b"\n")[:expected_lines]]
+    long = {i for i, x in enumerate(short) if len(x) > 41}
+    assert b"".join(kept) == b"".join(x for i, x in enumerate(short) if i not in long)
