@@ -44,7 +44,6 @@ from xxhash import xxh3_64_intdigest
 
 from criteria.models import Operation
 from metrics.ingest.columnar import (
-    DIRECT_COLUMNS,
     STAGE_COLUMNS,
     Block,
     BlockChecker,
@@ -350,7 +349,8 @@ class FastConversations:
                     if isinstance(item, LongLineAt):
                         self._long_line_reject(item)
                         continue
-                    _block_copy(cursor, table, DIRECT_COLUMNS, *self._absorb(check.result()))
+                    columns = self.checker.copy_columns
+                    _block_copy(cursor, table, columns, *self._absorb(check.result()))
                     pa.default_memory_pool().release_unused()
                     progress(self.total, self.rejected)
                 # The operation had no conversations: the file's rows are all its rows, and
@@ -463,10 +463,17 @@ class FastConversations:
             for name in ("channel", "language", "topic", "survey_comment"):
                 row[name] = row[name] or ""
             row["line_hash"] = line_hash
-            values = [row[c] for c in STAGE_COLUMNS[:-1]]
             if self.checker.direct is not None:
-                values += [self.operation.pk, self.run.pk, self.run.pk]
+                constants = {
+                    "operation_id": self.operation.pk,
+                    "created_by_run_id": self.run.pk,
+                    "changed_by_run_id": self.run.pk,
+                }
+                values = [
+                    constants[c] if c in constants else row[c] for c in self.checker.copy_columns
+                ]
             else:
+                values = [row[c] for c in STAGE_COLUMNS[:-1]]
                 values.append(line)
             prepared.rows.append(values)
             python_ids.append(row["conversation_id"])
@@ -477,7 +484,7 @@ class FastConversations:
             # Counted like the vectorized rows: their values as a table of the same types.
             cleaned = pa.table(
                 {
-                    c: [values[STAGE_COLUMNS.index(c)] for values in prepared.rows]
+                    c: [values[self.checker.copy_columns.index(c)] for values in prepared.rows]
                     for c in _DAY_COUNTED.names
                 },
                 schema=_DAY_COUNTED,

@@ -9,7 +9,9 @@ about as much as the rows themselves (docs/performance.md, "The tenth round"). T
   which the newest-first list of flagged comments reads (a few per cent of the rows).
 
 The id sequence hands a connection a thousand values at a time on PostgreSQL instead of one per
-row (ids stay unique; they are no longer gapless or in insertion order across connections).
+row (ids stay unique; they are no longer gapless or in insertion order across connections), and
+metadata defaults to {} there, so that a direct load of a file without unknown columns need not
+send it (PostgreSQL parses no JSON for it).
 """
 
 from django.db import migrations, models
@@ -25,6 +27,10 @@ def _postgres_forwards(apps, schema_editor):
         "WITH (autosummarize = on)"
     )
     schema_editor.execute("ALTER TABLE metrics_conversation ALTER COLUMN id SET CACHE 1000")
+    # What a direct load of a file without unknown columns leaves out (pg_csv).
+    schema_editor.execute(
+        "ALTER TABLE metrics_conversation ALTER COLUMN metadata SET DEFAULT '{}'::jsonb"
+    )
 
 
 def _postgres_backwards(apps, schema_editor):
@@ -32,6 +38,7 @@ def _postgres_backwards(apps, schema_editor):
         return
     schema_editor.execute(f"DROP INDEX IF EXISTS {BRIN}")
     schema_editor.execute("ALTER TABLE metrics_conversation ALTER COLUMN id SET CACHE 1")
+    schema_editor.execute("ALTER TABLE metrics_conversation ALTER COLUMN metadata DROP DEFAULT")
 
 
 class Migration(migrations.Migration):

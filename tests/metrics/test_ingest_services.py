@@ -558,6 +558,40 @@ def test_new_conversations_load_directly_and_a_file_overlapping_stored_ones_upse
     )
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("unknown", [False, True], ids=["known columns", "an unknown column"])
+def test_a_direct_load_stores_metadata_whether_or_not_it_sends_it(personas, monkeypatch, unknown):
+    """Without unknown columns a direct load leaves metadata out of its COPY (the column's
+    default, {}, fills it); with one, each row's value is sent. Rows checked in Python (here a
+    fractional second) are sent the same way, and the load stays direct."""
+    from metrics.ingest import pg_csv
+
+    failed = []
+    original = pg_csv.FastConversations.stage
+    monkeypatch.setattr(
+        pg_csv.FastConversations, "stage", lambda *a, **k: failed.append(1) or original(*a, **k)
+    )
+    rows = list(conversation_rows(50, seed=5))
+    rows[7]["started_at"] = rows[7]["started_at"].replace("+", ".5+", 1)
+    if unknown:
+        for i, row in enumerate(rows):
+            row["store"] = f"s{i % 3}" if i % 2 else ""
+    run = ingest(personas.operation, rows_to_csv(rows))
+
+    assert run.report_line == "50 ingested, 0 updated, 0 rejected"
+    assert not failed
+    stored = dict(
+        Conversation.objects.filter(operation=personas.operation).values_list(
+            "conversation_id", "metadata"
+        )
+    )
+    expected = {
+        r["conversation_id"]: ({"store": r["store"]} if unknown and r["store"] else {})
+        for r in rows
+    }
+    assert stored == expected
+
+
 def recount(operation) -> list[tuple]:
     """Each day's figures counted again from the stored conversations, independently of the
     ingest's own aggregation."""
