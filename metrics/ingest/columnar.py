@@ -322,6 +322,20 @@ def day_counts_add(days: dict[tuple, list[int]], more: dict[tuple, list[int]]) -
                 known[i] += value
 
 
+# What str.strip() removes among ASCII characters.
+_ASCII_WS = " \t\n\v\f\r\x1c\x1d\x1e\x1f"
+
+
+def _edge_whitespace(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Whether each value begins or ends with whitespace (what str.strip() would remove). A
+    column of ASCII values (the usual case) is trimmed of the ASCII whitespace and measured,
+    about three times faster than the regular expression the others need."""
+    if pc.all(pc.string_is_ascii(values)).as_py() is not False:
+        trimmed = pc.ascii_trim(values, characters=_ASCII_WS)
+        return pc.not_equal(pc.binary_length(trimmed), pc.binary_length(values))
+    return pc.match_substring_regex(values, _EDGE_WS)
+
+
 def _instants(started: pa.ChunkedArray, shaped: pa.ChunkedArray) -> tuple[pa.Array, list]:
     """Each started_at (shaped as _STARTED_AT) as seconds since the epoch in UTC, and the checks
     its rows must pass besides the shape: its year (of the instant) from 2 to 9998, since years
@@ -429,7 +443,7 @@ class BlockChecker:
         n, first_line = table.num_rows, block.first_line
         col = lambda name: self._column(table, name, n)  # noqa: E731
         blank = lambda a: pc.equal(a, "")  # noqa: E731
-        edge_ws = lambda a: pc.match_substring_regex(a, _EDGE_WS)  # noqa: E731
+        edge_ws = _edge_whitespace
         length = pc.utf8_length
         checks = []
 

@@ -227,3 +227,18 @@ def test_blocks_number_every_line_whatever_the_reads_and_lengths(monkeypatch, se
     short = [x + b"\n" for x in (data + b"\n").split(b"\n")[:expected_lines]]
     long = {i for i, x in enumerate(short) if len(x) > 41}
     assert b"".join(kept) == b"".join(x for i, x in enumerate(short) if i not in long)
+
+
+@pytest.mark.parametrize(
+    "extra", [[], ["é", "x\u00a0", "\u2028x", "\x85", "\u3000y"]], ids=["ascii", "not ascii"]
+)
+def test_edge_whitespace_is_what_strip_removes(extra):
+    import pyarrow as pa
+
+    values = ["", "xx"]
+    for code in range(0x80):
+        c = chr(code)
+        values += [c + "x", "x" + c, c, "x" + c + "x"]
+    values += extra
+    found = columnar._edge_whitespace(pa.chunked_array([pa.array(values, pa.string())]))
+    assert found.to_pylist() == [v != v.strip() for v in values]
