@@ -281,3 +281,33 @@ def test_no_phrase_that_matches_a_text_is_ruled_out_before_it_is_tried():
     assert tried > 500
     # The screen rules out phrases that hold an anchor word and match nowhere in the text.
     assert ruled_out > 100
+
+
+def test_normalise_is_its_definition_on_random_text():
+    # Case-folded, accents and stretched letters gone, words (letters and digits) separated by
+    # single spaces, and with sentences a "." between two sentences that hold words: checked
+    # against that definition written plainly, on random text made of the characters that
+    # matter (sentence ends, line breaks, Spanish marks, "_", accents, other scripts' digits).
+    import random
+    import re
+    import unicodedata
+
+    from accounts.phrases import _SENTENCE_BREAK, SENTENCE_END
+
+    def plainly(text: str, sentences: bool) -> str:
+        folded = unicodedata.normalize("NFKD", text.casefold())
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+        folded = re.sub(r"([^\W\d_])\1{2,}", r"\1", folded)
+        words = lambda part: " ".join(re.sub(r"[^\w]|_", " ", part).split())  # noqa: E731
+        if not sentences:
+            return words(folded)
+        parts = [words(part) for part in _SENTENCE_BREAK.split(folded)]
+        return f" {SENTENCE_END} ".join(part for part in parts if part)
+
+    alphabet = [*"ab c.!?;\u2026\u3002\uff01\r\n\u00a1\u00bf_-'\u00e9\u0301\u00df3\u0661 \t\u00a0x"]
+    alphabet += ["...", "a.b", "aaa", "Ü", "  "]
+    rng = random.Random(14)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 25)))
+        for sentences in (True, False):
+            assert normalise(text, sentences=sentences) == plainly(text, sentences), text
