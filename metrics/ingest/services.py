@@ -289,12 +289,15 @@ def _fast_execute(
     columns_check(columns, kind="conversations")
     _kind_save(run, "conversations")
 
-    def staged(total: int, rejected: int) -> None:
+    def staged(total: int, rejected: int, *, database: bool = True) -> None:
+        """Publish the run's progress (``database``: in its row too; not while a direct load's
+        COPY holds the connection)."""
         run.total, run.rejected = total, rejected
         run.progress = min(raw.tell() / run.size, 0.99) * 0.9 if run.size else 0.0
-        IngestionRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
-            total=total, rejected=rejected, progress=run.progress
-        )
+        if database:
+            IngestionRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
+                total=total, rejected=rejected, progress=run.progress
+            )
         # A direct load is one transaction: other connections see the row's progress only
         # when it commits, so the progress is published in the cache too.
         cache.set(progress_key(run.pk), (run.progress, total, rejected), PROGRESS_SECONDS)

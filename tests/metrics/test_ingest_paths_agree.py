@@ -166,6 +166,30 @@ def test_the_paths_agree_when_pyarrow_reads_every_instant_at_once(personas, monk
     assert not by_part
 
 
+@pytest.mark.parametrize("seed", [6, 7])
+def test_the_paths_agree_when_a_direct_load_takes_several_copies(personas, monkeypatch, seed):
+    # Blocks of 16 rows, 3 to a COPY: rows checked in Python and rejected rows are held while
+    # a COPY runs and written between them.
+    monkeypatch.setattr(pg_csv, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(pg_csv, "COPY_BLOCKS", 3)
+    copies = []
+    original = pg_csv._BinaryCopy.close
+    monkeypatch.setattr(
+        pg_csv._BinaryCopy,
+        "close",
+        lambda self: copies.append(self._context is not None) or original(self),
+    )
+    staged = []
+    stage = pg_csv.FastConversations.stage
+    monkeypatch.setattr(
+        pg_csv.FastConversations, "stage", lambda *a, **k: staged.append(1) or stage(*a, **k)
+    )
+    content = fuzzed_file(seed, rows=300, repeat_ids=False)
+    paths_compare(personas, monkeypatch, content)
+    assert sum(copies) >= 5
+    assert not staged  # the direct load succeeded (a failed one is staged again)
+
+
 def paths_compare(personas, monkeypatch, content: bytes) -> None:
     fast_operation = personas.operation
     slow_operation = operation_create(

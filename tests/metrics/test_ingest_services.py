@@ -592,6 +592,47 @@ def test_a_direct_load_stores_metadata_whether_or_not_it_sends_it(personas, monk
     assert stored == expected
 
 
+@pytest.mark.postgres
+def test_a_failure_during_a_direct_loads_copy_leaves_nothing(personas, monkeypatch):
+    """A block that fails to be checked while a COPY of the blocks before is open: the COPY is
+    abandoned, the transaction rolled back (held rejected rows included), the run failed with
+    a message, and the connection serves the next run."""
+    from metrics.ingest import pg_csv
+
+    monkeypatch.setattr(pg_csv, "BLOCK_ROWS", 20)
+    monkeypatch.setattr(pg_csv, "COPY_BLOCKS", 50)
+    checked = []
+    prepare = pg_csv.FastConversations._prepare_group
+
+    def failing(self, group):
+        checked.append(1)
+        if len(checked) == 12:
+            raise RuntimeError("a bug in block 12")
+        return prepare(self, group)
+
+    monkeypatch.setattr(pg_csv.FastConversations, "_prepare_group", failing)
+    copied = []
+    write = pg_csv._BinaryCopy.write
+    monkeypatch.setattr(
+        pg_csv._BinaryCopy, "write", lambda self, data: copied.append(1) or write(self, data)
+    )
+    rows = list(conversation_rows(600, seed=3))
+    rows[5]["csat"] = "9"  # a rejected row, held while the COPY runs
+    content = rows_to_csv(rows)
+
+    with pytest.raises(RuntimeError):
+        ingest(personas.operation, content)
+
+    assert len(copied) >= 10  # blocks were being COPYed when the check failed
+    run = IngestionRun.objects.get()
+    assert run.status == IngestionRun.Status.FAILED
+    assert "failed while ingesting" in run.error
+    assert not Conversation.objects.filter(operation=personas.operation).exists()
+    assert not RejectedRow.objects.exists()
+    monkeypatch.setattr(pg_csv.FastConversations, "_prepare_group", prepare)
+    assert ingest(personas.operation, content).report_line == "599 ingested, 0 updated, 1 rejected"
+
+
 def recount(operation) -> list[tuple]:
     """Each day's figures counted again from the stored conversations, independently of the
     ingest's own aggregation."""
