@@ -296,10 +296,22 @@ class PhraseSet:
         outcomes: Iterable[str] = (),
         whole: Iterable[str] = (),
     ) -> None:
-        self.whole = [compile_phrase(w) for w in whole]
         self.phrases = _Compiled(list(phrases))
-        self.negations = [compile_phrase(n) for n in negations]
-        self.outcomes = [compile_phrase(o) for o in outcomes]
+        # Compiled on first use too: most texts match no phrase, and then neither a negation
+        # nor an outcome is looked for (the seven languages' lists took ~0.06 s to compile).
+        self._sources = (list(whole), list(negations), list(outcomes))
+
+    @cached_property
+    def whole(self) -> list[re.Pattern[str]]:
+        return [compile_phrase(w) for w in self._sources[0]]
+
+    @cached_property
+    def negations(self) -> list[re.Pattern[str]]:
+        return [compile_phrase(n) for n in self._sources[1]]
+
+    @cached_property
+    def outcomes(self) -> list[re.Pattern[str]]:
+        return [compile_phrase(o) for o in self._sources[2]]
 
     @cached_property
     def anchors(self) -> Anchors:
