@@ -288,6 +288,9 @@ class FastConversations:
 
             for item in blocks(stream, first_line=2, rows=BLOCK_ROWS):
                 if isinstance(item, Block):
+                    # Hashed here, in the caller's thread, while the checking thread is in
+                    # pyarrow's kernels on the block before (they release the GIL).
+                    item.hashes = line_hashes(item.data, self.seed)
                     gathered.append(item)
                     if len(gathered) == size:
                         submit()
@@ -301,10 +304,8 @@ class FastConversations:
                 yield waiting.popleft()
 
     def _prepare_group(self, group: tuple[Block, ...]) -> list["Prepared"]:
-        """Hash the group's lines, find those stored as they are in one pass over the stored
-        hashes, and prepare each block (run in the checking thread)."""
-        for block in group:
-            block.hashes = line_hashes(block.data, self.seed)
+        """Find the group's lines stored as they are in one pass over the stored hashes, and
+        prepare each block (run in the checking thread)."""
         known = self._stored_lines(group)
         return [self._prepare(block, known) for block, known in zip(group, known, strict=True)]
 
